@@ -1,0 +1,215 @@
+"""The Textual app: wires collectors → store → rules → widgets and owns the keys.
+
+Collectors run in poll loops (`runtime.poller`) on the app's event loop; blocking ones (file,
+NVML) run in threads via `asyncio.to_thread`. Each sample is folded into the `Store` on the UI
+thread, the checklist is re-evaluated, and the panels redraw from the store.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from types import ModuleType
+from typing import Any
+
+import httpx
+from textual.app import App, ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal
+from textual.widgets import DataTable, Footer, Header
+
+from tui import __version__
+from tui.collectors.gpu import NvmlCollector
+from tui.collectors.logtail import LogTail
+from tui.collectors.probe import ProbeCollector
+from tui.collectors.server import ServerCollector
+from tui.config import Config
+from tui.model.samples import LogBatch
+from tui.model.store import Store
+from tui.rules.catalog import evaluate, probe_model
+from tui.rules.checks import CheckResult
+from tui.runtime.poller import Poller
+from tui.screens import HelpScreen
+from tui.widgets.checklist import CheckDetail, Checklist
+from tui.widgets.gpu_panel import GpuPanel
+from tui.widgets.log_panel import LogPanel
+from tui.widgets.probe_panel import ProbePanel
+from tui.widgets.server_panel import ServerPanel
+
+LOG_INTERVAL = 1.0
+
+
+class EmbedtopApp(App[None]):
+    """The dashboard. `demo` is the in-process demo target, if any (enables the `f` key)."""
+
+    CSS_PATH = "app.tcss"
+    TITLE = "embedtop"
+    AUTO_FOCUS = None
+    BINDINGS = [
+        Binding("p", "probe", "Probe now"),
+        Binding("space", "pause", "Pause/resume"),
+        Binding("f", "fault", "Next fault"),
+        Binding("question_mark", "help", "Help"),
+        Binding("q", "quit", "Quit"),
+    ]
+
+    def __init__(
+        self,
+        cfg: Config,
+        demo: Any = None,
+        live: bool = True,
+        nvml: ModuleType | None = None,
+        store: Store | None = None,
+    ) -> None:
+        super().__init__()
+        self.cfg = cfg
+        self.demo = demo
+        self.live = live
+        self.store = store or Store()
+        self.results: list[CheckResult] = []
+        self.pollers: dict[str, Poller] = {}
+        self.paused = False
+        self._client: httpx.AsyncClient | None = None
+        self._tail: LogTail | None = None
+        self._gpu = NvmlCollector(nvml)
+        self._probe: ProbeCollector | None = None
+        self.collector_errors: list[str] = []
+
+    # ------------------------------------------------------------ layout
+
+    def compose(self) -> ComposeResult:
+        yield Header(show_clock=False, icon="◉")
+        with Horizontal(id="top"):
+            server = ServerPanel(id="server", classes="panel")
+            server.border_title = "Server"
+            yield server
+            probe = ProbePanel(id="probe", classes="panel")
+            probe.border_title = "Probe"
+            yield probe
+            gpu = GpuPanel(id="gpu", classes="panel")
+            gpu.border_title = "GPU"
+            yield gpu
+        with Horizontal(id="middle"):
+            checks = Checklist(id="checks", classes="panel")
+            checks.border_title = "Checklist"
+            yield checks
+            detail = CheckDetail(id="detail", classes="panel")
+            detail.border_title = "Evidence & fix"
+            yield detail
+        log = LogPanel(id="log")
+        log.border_title = f"Log · {self.cfg.log}" if self.cfg.log else "Log · none (pass --log PATH)"
+        yield log
+        yield Footer()
+
+    def on_mount(self) -> None:
+        self.sub_title = self._subtitle()
+        self.refresh_views()
+        if self.live:
+            self._start_pollers()
+
+    def _subtitle(self) -> str:
+        where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url
+        return f"v{__version__} · {where}" + (" · PAUSED" if self.paused else "")
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "fault":
+            return self.demo is not None
+        return True
+
+    # ------------------------------------------------------------ collectors
+
+    def _start_pollers(self) -> None:
+        cfg = self.cfg
+        headers = {"User-Agent": f"embedtop/{__version__}"}
+        if cfg.api_key:
+            headers["Authorization"] = f"Bearer {cfg.api_key}"
+        self._client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
+        server = ServerCollector(self._client, cfg.url, cfg.timeout)
+        self._probe = ProbeCollector(self._client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
+        specs: list[tuple[str, Any, float]] = [
+            ("server", server.collect, cfg.interval),
+            ("probe", self._probe.collect, cfg.probe_interval),
+            ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
+        ]
+        if cfg.log is not None:
+            tail = self._tail = LogTail(cfg.log)
+            specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))
+        for name, collect, interval in specs:
+            poller = Poller(name, collect, self.on_sample, interval, on_error=self._collector_error)
+            self.pollers[name] = poller
+            poller.start()
+
+    def _collector_error(self, name: str, exc: BaseException) -> None:
+        # A bug in a collector, not a failure of the watched system: say it, keep running.
+        self.collector_errors.append(f"{name}: {type(exc).__name__}: {exc}")
+        self.notify(f"collector {name} failed: {type(exc).__name__}", severity="error")
+
+    async def on_unmount(self) -> None:
+        for poller in self.pollers.values():
+            await poller.stop()
+        if self._client is not None:
+            await self._client.aclose()
+        if self._tail is not None:
+            self._tail.close()
+        await asyncio.to_thread(self._gpu.close)
+
+    # ------------------------------------------------------------ state → views
+
+    def on_sample(self, sample: Any) -> None:
+        """The sink of every poller: fold the sample in and redraw (UI thread)."""
+        self.store.apply(sample)
+        if isinstance(sample, LogBatch) and sample.lines:
+            self.query_one(LogPanel).append(sample.lines)
+        self.refresh_views()
+
+    def refresh_views(self) -> None:
+        store, cfg = self.store, self.cfg
+        self.results = evaluate(store, cfg)
+        with self.batch_update():
+            self.query_one(ServerPanel).show(store, cfg)
+            self.query_one(ProbePanel).show(store, cfg)
+            self.query_one(GpuPanel).show(store)
+            checks = self.query_one(Checklist)
+            checks.show(self.results)
+            if not checks.has_focus:
+                worst = max(range(len(self.results)), key=lambda i: (self.results[i].status.rank, -i))
+                if checks.cursor_row != worst:
+                    checks.move_cursor(row=worst, animate=False)
+            self.query_one(CheckDetail).show(checks.result_at_cursor())
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor())
+
+    def result(self, check_id: str) -> CheckResult | None:
+        return next((r for r in self.results if r.id == check_id), None)
+
+    # ------------------------------------------------------------ actions
+
+    def action_probe(self) -> None:
+        poller = self.pollers.get("probe")
+        if poller is None or self._probe is None:
+            return
+        self._probe.manual_next = True
+        poller.trigger()
+        self.notify("probe sent", timeout=2)
+
+    def action_pause(self) -> None:
+        self.paused = not self.paused
+        for poller in self.pollers.values():
+            if self.paused:
+                poller.pause()
+            else:
+                poller.resume()
+        self.sub_title = self._subtitle()
+
+    async def action_fault(self) -> None:
+        if self.demo is None:
+            return
+        name = await asyncio.to_thread(self.demo.next_fault)
+        self.sub_title = self._subtitle()
+        self.notify(f"demo scenario: {name}", timeout=3)
+        if not self.paused:
+            for poller in self.pollers.values():
+                poller.trigger()
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())

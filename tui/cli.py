@@ -1,0 +1,176 @@
+"""Command line: `embedtop watch|demo`, config precedence, and one-line errors for bad input.
+
+Bad user input prints one line naming the problem and the fix and exits 2, never a traceback.
+A server that is down is not bad input: the dashboard opens and shows it red.
+"""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+import tempfile
+import threading
+from dataclasses import replace
+from pathlib import Path
+from typing import Any, NoReturn
+
+from tui import __version__
+from tui.config import Config, ConfigError, load_config
+
+EPILOG = """examples:
+  embedtop demo                                   simulated vLLM + Qwen3-Embedding-4B, press f for faults
+  embedtop demo --scenario wrong-dims             start in one fault (healthy, wrong-model, wrong-dims,
+                                                  slow, engine-dead, starting)
+  embedtop demo --serve-only --port 8011          only the demo target, for tests and other tools
+  embedtop watch --url http://127.0.0.1:8000 --log /var/log/vllm.log --model Qwen3-Embedding-4B
+  embedtop --url http://gpu-host:8000 --dims 2560  (watch is the default)
+  docker logs -f vllm > vllm.log 2>&1 &  embedtop --url http://127.0.0.1:8000 --log vllm.log
+
+config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_MODEL, EMBEDTOP_DIMS,
+EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT) > ~/.config/embedtop/config.toml.
+The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
+
+SUBCOMMANDS = ("watch", "demo")
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse whose errors are one line and exit 2."""
+
+    def error(self, message: str) -> NoReturn:
+        fail(f"{message} (see `{self.prog} --help`)")
+
+
+def fail(message: str) -> NoReturn:
+    print(f"embedtop: error: {message}", file=sys.stderr)
+    raise SystemExit(2)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--config", type=Path, help="TOML config file (default ~/.config/embedtop/config.toml)")
+    p.add_argument("--log", help="vLLM log file to follow (docker: `docker logs -f NAME > FILE 2>&1`)")
+    p.add_argument("--model", help="model id clients use (default: the first id /v1/models lists)")
+    p.add_argument("--dims", help="expected vector length (default: implied by the model id, e.g. 4B → 2560)")
+    p.add_argument("--interval", help="seconds between /health + /v1/models polls (default 5)")
+    p.add_argument("--probe-interval", dest="probe_interval", help="seconds between probe embeddings (default 10)")
+    p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
+    p.add_argument(
+        "--api-key-env", dest="api_key_env", help="environment variable holding the API key (default VLLM_API_KEY)"
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = _Parser(
+        prog="embedtop",
+        description="Live terminal dashboard for a vLLM embedding server: GPU, API, probe embeddings, "
+        "log and a checklist that names the fix.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--version", action="version", version=f"embedtop {__version__}")
+    sub = parser.add_subparsers(dest="command", parser_class=_Parser)
+    watch = sub.add_parser(
+        "watch", help="watch a real vLLM server", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    watch.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
+    _common(watch)
+    demo = sub.add_parser(
+        "demo",
+        help="run the built-in demo target and watch it",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    demo.add_argument(
+        "--scenario",
+        default="healthy",
+        help="healthy, wrong-model, wrong-dims, slow, engine-dead or starting (default healthy)",
+    )
+    demo.add_argument("--serve-only", action="store_true", help="run only the demo target, no dashboard")
+    demo.add_argument("--port", type=int, default=0, help="port for the demo target (default: a free one)")
+    _common(demo)
+    return parser
+
+
+def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
+    keys = ("url", "log", "model", "dims", "interval", "probe_interval", "timeout", "api_key_env")
+    return {k: getattr(args, k, None) for k in keys}
+
+
+def demo_config(cfg: Config, url: str, cli: dict[str, Any]) -> Config:
+    """The dashboard's config for the demo: its URL and model, quicker polls unless given."""
+    return replace(
+        cfg,
+        url=url,
+        model=cfg.model or "Qwen3-Embedding-4B",
+        interval=cfg.interval if cli.get("interval") else 2.0,
+        probe_interval=cfg.probe_interval if cli.get("probe_interval") else 5.0,
+    )
+
+
+def _run_demo(args: argparse.Namespace) -> int:
+    from tui.demo.target import SCENARIOS, DemoTarget
+
+    if args.scenario not in SCENARIOS:
+        fail(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
+    if not 0 <= args.port <= 65535:
+        fail(f"--port {args.port} is out of range: use 1-65535, or 0 for a free port")
+    log_path = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="embedtop-demo-")) / "vllm.log"
+    cli = _cli_values(args)
+    cli["log"] = str(log_path)
+    try:
+        cfg_overrides = load_config(cli, config_path=args.config)
+    except ConfigError as exc:
+        fail(str(exc))
+    try:
+        target = DemoTarget(args.scenario, log_path, port=args.port).start()
+    except OSError as exc:
+        fail(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another --port or 0")
+    try:
+        if args.serve_only:
+            print(f"demo target ({args.scenario}) on {target.url}  log: {log_path}  (Ctrl+C stops)", flush=True)
+            stop = threading.Event()
+            signal.signal(signal.SIGTERM, lambda *_: stop.set())
+            try:
+                while not stop.wait(0.5):
+                    pass
+            except KeyboardInterrupt:
+                pass
+            return 0
+        cfg = demo_config(cfg_overrides, target.url, cli)
+        from tui.app import EmbedtopApp
+
+        EmbedtopApp(cfg, demo=target).run()
+        return 0
+    finally:
+        target.stop()
+
+
+def _run_watch(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(_cli_values(args), config_path=args.config)
+    except ConfigError as exc:
+        fail(str(exc))
+    if "url" not in {k for k, v in _cli_values(args).items() if v is not None} and cfg.url == Config.url:
+        # No URL anywhere: watching the default port is a fine guess, but say so.
+        print(f"embedtop: no --url given; watching {cfg.url}", file=sys.stderr)
+    from tui.app import EmbedtopApp
+
+    EmbedtopApp(cfg).run()
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    if not argv:
+        parser.print_help()
+        return 0
+    if argv[0] not in SUBCOMMANDS and argv[0] not in ("-h", "--help", "--version"):
+        argv.insert(0, "watch")
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "demo":
+            return _run_demo(args)
+        return _run_watch(args)
+    except KeyboardInterrupt:
+        return 130

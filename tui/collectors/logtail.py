@@ -1,0 +1,111 @@
+"""Follow a log file like `tail -F`: start near the end, survive rotation, truncation and bad bytes.
+
+`LogTail.read()` is blocking file I/O: the runtime calls it in a worker thread. It returns a
+`LogBatch` and never raises: an unreadable file is a batch with `error` set.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+from tui.logs.parse import parse_line
+from tui.model.samples import LogBatch
+
+START_BYTES = 64 * 1024  # read only the tail of an existing log at start
+CHUNK = 256 * 1024  # most bytes read per poll, so a flood cannot stall a poll
+MAX_LINE = 16 * 1024  # longer lines are cut (a 1 MB line must not reach the screen whole)
+
+
+class LogTail:
+    """Incremental reader of one log file."""
+
+    def __init__(self, path: Path, start_bytes: int = START_BYTES) -> None:
+        self.path = path
+        self.start_bytes = start_bytes
+        self._fd: int | None = None
+        self._ino: int | None = None
+        self._offset = 0
+        self._partial = b""
+        self._skip_first = False
+
+    @property
+    def source(self) -> str:
+        return str(self.path)
+
+    def close(self) -> None:
+        if self._fd is not None:
+            os.close(self._fd)
+            self._fd = None
+
+    def _open(self, first: bool) -> None:
+        self._fd = os.open(self.path, os.O_RDONLY)
+        st = os.fstat(self._fd)
+        self._ino = st.st_ino
+        self._partial = b""
+        if first and st.st_size > self.start_bytes:
+            self._offset = st.st_size - self.start_bytes
+            self._skip_first = True  # we probably landed mid-line
+        else:
+            self._offset = 0
+            self._skip_first = False
+
+    def read(self) -> LogBatch:
+        now = time.time()
+        note = None
+        try:
+            if self._fd is None:
+                if not self.path.exists():
+                    return LogBatch(now, self.source, note="waiting for the log file to appear")
+                self._open(first=self._ino is None)
+            else:
+                try:
+                    st = os.stat(self.path)
+                except FileNotFoundError:
+                    st = None
+                if st is not None and st.st_ino != self._ino:
+                    # Rotated by rename, or deleted and recreated: finish the old file, then switch.
+                    lines = self._drain()
+                    self.close()
+                    self._open(first=False)
+                    return self._batch(now, lines + self._drain(), "log was rotated; following the new file")
+                fsize = os.fstat(self._fd).st_size
+                if fsize < self._offset:
+                    self._offset = 0
+                    self._partial = b""
+                    note = "log was truncated; reading from the start"
+            return self._batch(now, self._drain(), note)
+        except OSError as exc:
+            self.close()
+            return LogBatch(now, self.source, error=f"cannot read {self.source}: {exc.strerror or exc}")
+
+    def _drain(self) -> list[str]:
+        assert self._fd is not None
+        data = os.pread(self._fd, CHUNK, self._offset)
+        self._offset += len(data)
+        if not data:
+            return []
+        buf = self._partial + data
+        parts = buf.split(b"\n")
+        self._partial = parts.pop()
+        if len(self._partial) > MAX_LINE:
+            # A huge line without newline yet: keep a bounded head, drop the rest.
+            self._partial = self._partial[:MAX_LINE]
+        if self._skip_first and parts:
+            parts.pop(0)
+            self._skip_first = False
+        out = []
+        for raw in parts:
+            if len(raw) > MAX_LINE:
+                raw = raw[:MAX_LINE] + b" [line cut: %d bytes]" % len(raw)
+            out.append(raw.decode("utf-8", "replace"))
+        return out
+
+    def _batch(self, now: float, lines: list[str], note: str | None) -> LogBatch:
+        parsed = []
+        for text in lines:
+            for piece in text.split("\r"):
+                if piece.strip():
+                    parsed.append(parse_line(piece))
+        return LogBatch(now, self.source, tuple(parsed), note=note)

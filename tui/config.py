@@ -1,0 +1,174 @@
+"""Settings: CLI flags > environment (`EMBEDTOP_*`) > TOML file, validated into one `Config`.
+
+Bad input raises `ConfigError` with one line that names the problem and the fix; the CLI prints
+it and exits 2. The API key is read from the environment variable named by `api_key_env`
+(default `VLLM_API_KEY`) or the TOML file, and is never part of `repr()`.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+DEFAULT_CONFIG_PATH = Path("~/.config/embedtop/config.toml")
+
+KNOWN_DIMS = {
+    "qwen3-embedding-0.6b": 1024,
+    "qwen3-embedding-4b": 2560,
+    "qwen3-embedding-8b": 4096,
+}
+
+
+class ConfigError(Exception):
+    """Bad user input: the message is one line with the problem and how to fix it."""
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything the collectors, rules and app need to know about the target."""
+
+    url: str = "http://127.0.0.1:8000"
+    log: Path | None = None
+    model: str | None = None
+    dims: int | None = None
+    interval: float = 5.0
+    probe_interval: float = 10.0
+    timeout: float = 5.0
+    latency_warn_ms: float = 1000.0
+    latency_fail_ms: float = 5000.0
+    api_key_env: str = "VLLM_API_KEY"
+    api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def expected_dims(self) -> int | None:
+        """`--dims`, else what the model name implies (Qwen3-Embedding-0.6B/4B/8B)."""
+        if self.dims:
+            return self.dims
+        return implied_dims(self.model)
+
+
+def implied_dims(model: str | None) -> int | None:
+    """Vector length implied by a known model id (the last path part, case-insensitive)."""
+    if not model:
+        return None
+    return KNOWN_DIMS.get(model.rstrip("/").rsplit("/", 1)[-1].lower())
+
+
+_ENV = {
+    "url": "EMBEDTOP_URL",
+    "log": "EMBEDTOP_LOG",
+    "model": "EMBEDTOP_MODEL",
+    "dims": "EMBEDTOP_DIMS",
+    "interval": "EMBEDTOP_INTERVAL",
+    "probe_interval": "EMBEDTOP_PROBE_INTERVAL",
+    "timeout": "EMBEDTOP_TIMEOUT",
+    "api_key_env": "EMBEDTOP_API_KEY_ENV",
+}
+
+
+def normalize_url(raw: str) -> str:
+    """`http://host:port` with no trailing slash or `/v1`; ConfigError if it is not a URL."""
+    text = raw.strip()
+    hint = "use http://HOST:PORT, e.g. --url http://127.0.0.1:8000"
+    try:
+        parts = urlsplit(text)
+        port = parts.port
+    except ValueError as exc:
+        raise ConfigError(f"--url {raw!r} is not a valid URL ({exc}): {hint}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise ConfigError(f"--url {raw!r} is not an http(s) URL: {hint}")
+    if parts.query or parts.fragment:
+        raise ConfigError(f"--url {raw!r} has a query or fragment: {hint}")
+    path = parts.path.rstrip("/")
+    if path.endswith("/v1"):
+        path = path[: -len("/v1")]
+    netloc = parts.hostname if ":" not in parts.hostname else f"[{parts.hostname}]"
+    if port is not None:
+        netloc = f"{netloc}:{port}"
+    return f"{parts.scheme}://{netloc}{path}"
+
+
+def _read_toml(path: Path, explicit: bool) -> dict[str, Any]:
+    if not path.exists():
+        if explicit:
+            raise ConfigError(f"config file {str(path)!r} does not exist: create it or drop --config")
+        return {}
+    try:
+        with path.open("rb") as fh:
+            data = tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"config file {str(path)!r} is not valid TOML ({exc}): fix that line") from None
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {str(path)!r} ({exc.strerror}): check its permissions") from None
+    known = {f.name for f in fields(Config)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(
+            f"config file {str(path)!r} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(sorted(known))}"
+        )
+    return data
+
+
+def _coerce(name: str, value: Any, source: str) -> Any:
+    try:
+        if name == "dims":
+            number = int(value)
+            if number <= 0:
+                raise ValueError
+            return number
+        if name in ("interval", "probe_interval", "timeout", "latency_warn_ms", "latency_fail_ms"):
+            number = float(value)
+            if not number > 0:
+                raise ValueError
+            return number
+    except (TypeError, ValueError):
+        raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
+    if name == "log":
+        return Path(str(value)).expanduser()
+    if name in ("url", "model", "api_key_env", "api_key"):
+        if not isinstance(value, str) or not value.strip():
+            raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
+        return value.strip()
+    return value
+
+
+def check_log_path(path: Path) -> None:
+    """A log that does not exist yet is fine (it is followed once it appears); a directory is not."""
+    if path.is_dir():
+        raise ConfigError(f"--log {str(path)!r} is a directory: pass the log file, e.g. --log {path}/vllm.log")
+    if path.exists() and not os.access(path, os.R_OK):
+        raise ConfigError(f"--log {str(path)!r} is not readable: fix its permissions or run as a user who can read it")
+
+
+def load_config(
+    cli: dict[str, Any],
+    env: dict[str, str] | None = None,
+    config_path: Path | None = None,
+) -> Config:
+    """Merge TOML < environment < CLI (None values in `cli` mean 'not given')."""
+    env = dict(os.environ) if env is None else env
+    explicit = config_path is not None
+    path = (config_path or DEFAULT_CONFIG_PATH).expanduser()
+    merged: dict[str, Any] = {}
+    for key, value in _read_toml(path, explicit).items():
+        merged[key] = _coerce(key, value, f"config file {str(path)!r}:")
+    for key, var in _ENV.items():
+        if env.get(var):
+            merged[key] = _coerce(key, env[var], f"environment {var}:")
+    for key, value in cli.items():
+        if value is not None:
+            merged[key] = _coerce(key, value, "flag")
+    if "url" in merged:
+        merged["url"] = normalize_url(merged["url"])
+    key_env = merged.get("api_key_env", Config.api_key_env)
+    if env.get(key_env):
+        merged["api_key"] = env[key_env]
+    if merged.get("log") is not None:
+        check_log_path(merged["log"])
+    if merged.get("latency_fail_ms", 5000.0) < merged.get("latency_warn_ms", 1000.0):
+        raise ConfigError("latency_fail_ms must be at least latency_warn_ms")
+    return Config(**merged)

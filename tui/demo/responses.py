@@ -1,0 +1,101 @@
+"""Response bodies of vLLM 0.32 as captured (shared/fixtures/vllm-0.32-cpu/http/), built for the demo."""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+import math
+import random
+import secrets
+import time
+from typing import Any
+
+
+def dumps(data: Any) -> bytes:
+    """Compact JSON, as FastAPI/vLLM writes it."""
+    return json.dumps(data, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def error_body(message: str, type_: str, code: int, param: str | None = None) -> bytes:
+    """vLLM ≥0.10.1 error shape: `{"error":{"message","type","param","code"}}`."""
+    return dumps({"error": {"message": message, "type": type_, "param": param, "code": code}})
+
+
+def detail_body(detail: str) -> bytes:
+    """Starlette's shape for unknown routes and wrong methods."""
+    return dumps({"detail": detail})
+
+
+@functools.lru_cache(maxsize=64)
+def vector_json(text: str, dims: int) -> str:
+    """The JSON array of `unit_vector(text, dims)`, cached: the probe sends the same text every time."""
+    return json.dumps(unit_vector(text, dims), separators=(",", ":"))
+
+
+def unit_vector(text: str, dims: int) -> list[float]:
+    """A deterministic unit-norm vector for `text` (same text → same vector, like a real model)."""
+    seed = int.from_bytes(hashlib.sha256(text.encode("utf-8", "replace")).digest()[:8], "big")
+    rng = random.Random(seed)
+    values = [rng.gauss(0.0, 1.0) for _ in range(dims)]
+    norm = math.sqrt(sum(v * v for v in values)) or 1.0
+    return [v / norm for v in values]
+
+
+def count_tokens(text: str) -> int:
+    """A rough token count (words × 1.3, plus the end-of-text token Qwen3 appends)."""
+    return max(1, round(len(text.split()) * 1.3)) + 1
+
+
+def models_body(served: str, root: str, max_len: int, created: int) -> bytes:
+    perm = {
+        "id": "modelperm-" + secrets.token_hex(8),
+        "object": "model_permission",
+        "created": created,
+        "allow_create_engine": False,
+        "allow_sampling": True,
+        "allow_logprobs": True,
+        "allow_search_indices": False,
+        "allow_view": True,
+        "allow_fine_tuning": False,
+        "organization": "*",
+        "group": None,
+        "is_blocking": False,
+    }
+    entry = {
+        "id": served,
+        "object": "model",
+        "created": created,
+        "owned_by": "vllm",
+        "root": root,
+        "parent": None,
+        "max_model_len": max_len,
+        "permission": [perm],
+    }
+    return dumps({"object": "list", "data": [entry]})
+
+
+def embeddings_body(served: str, inputs: list[str], dims: int) -> tuple[bytes, int]:
+    """A successful `/v1/embeddings` answer and its prompt token count."""
+    tokens = sum(count_tokens(t) for t in inputs)
+    marker = "\x00vector-{}\x00"
+    data = [{"index": i, "object": "embedding", "embedding": marker.format(i)} for i, text in enumerate(inputs)]
+    body = {
+        "id": "embd-" + secrets.token_hex(8),
+        "object": "list",
+        "created": int(time.time()),
+        "model": served,
+        "data": data,
+        "usage": {
+            "prompt_tokens": tokens,
+            "total_tokens": tokens,
+            "completion_tokens": 0,
+            "prompt_tokens_details": None,
+            "completion_tokens_details": None,
+        },
+    }
+    text = json.dumps(body, separators=(",", ":"))
+    for i, item in enumerate(inputs):
+        # Splice in the cached vector JSON (json.dumps escapes the NUL marker as \u0000).
+        text = text.replace(json.dumps(marker.format(i)), vector_json(item, dims), 1)
+    return text.encode(), tokens

@@ -1,0 +1,126 @@
+"""Immutable samples that collectors produce and the store keeps.
+
+Every failure of the watched system is a sample with `error` set, never an exception.
+Times are wall-clock seconds (`time.time()`), so evidence can show when something happened.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One entry of `/v1/models`."""
+
+    id: str
+    root: str | None = None
+    max_model_len: int | None = None
+
+
+@dataclass(frozen=True)
+class HttpResult:
+    """What one GET answered: status and a short body excerpt, or the transport error."""
+
+    status: int | None
+    content_type: str = ""
+    body_excerpt: str = ""
+    error: str | None = None
+    latency_s: float | None = None
+
+
+@dataclass(frozen=True)
+class ServerSample:
+    """One poll of `/health`, `/version` and `/v1/models`."""
+
+    t: float
+    url: str
+    health: HttpResult
+    version: str | None = None
+    models: tuple[ModelInfo, ...] | None = None
+    models_error: str | None = None
+
+    @property
+    def reachable(self) -> bool:
+        return self.health.status is not None
+
+    @property
+    def ok(self) -> bool:
+        return self.health.status == 200
+
+
+@dataclass(frozen=True)
+class ProbeSample:
+    """One embedding probe: `POST /v1/embeddings` and what the answer proved."""
+
+    t: float
+    model: str
+    http_status: int | None
+    latency_s: float | None
+    error: str | None = None
+    error_kind: str | None = None  # "transport", "http", "body"
+    dims: int | None = None
+    norm: float | None = None
+    finite: bool | None = None
+    all_zero: bool | None = None
+    response_model: str | None = None
+    manual: bool = False
+
+    @property
+    def ok(self) -> bool:
+        return self.http_status == 200 and self.error is None
+
+
+@dataclass(frozen=True)
+class LogLine:
+    """One parsed line of the vLLM log."""
+
+    text: str
+    level: str | None = None  # INFO, WARNING, ERROR, ...
+    kind: str = "other"  # "vllm", "access", "uvicorn", "other"
+    proc: str | None = None
+    status: int | None = None  # access lines only
+    path: str | None = None  # access lines only
+
+
+@dataclass(frozen=True)
+class LogBatch:
+    """New lines read from the log source since the last poll, or why none could be read."""
+
+    t: float
+    source: str
+    lines: tuple[LogLine, ...] = ()
+    error: str | None = None
+    note: str | None = None  # e.g. "log was truncated; reading from the start"
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
+class GpuDevice:
+    """Memory of one GPU as NVML reports it."""
+
+    index: int
+    name: str
+    used_bytes: int | None
+    total_bytes: int | None
+
+
+@dataclass(frozen=True)
+class GpuSample:
+    """One NVML poll: devices, or the reason NVML cannot be used on this host."""
+
+    t: float
+    available: bool
+    reason: str | None = None
+    driver: str | None = None
+    devices: tuple[GpuDevice, ...] = field(default_factory=tuple)
+
+    @property
+    def ok(self) -> bool:
+        return self.available
+
+
+Sample = ServerSample | ProbeSample | LogBatch | GpuSample

@@ -1,0 +1,430 @@
+"""The checklist: each check is a pure function of (store, config) → CheckResult.
+
+Checks depend on each other: when the server does not answer, the probe checks say "blocked by
+api.reachable" instead of adding red noise. Fix texts follow shared/docs/vllm-facts.md.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from collections.abc import Callable
+
+from tui.config import Config, implied_dims
+from tui.logs import lifecycle
+from tui.logs.lifecycle import Finding
+from tui.model.samples import ProbeSample, ServerSample
+from tui.model.store import Store
+from tui.rules.checks import CheckResult, Status
+
+TITLES = {
+    "gpu.visible": "GPU visible (NVML)",
+    "vllm.startup": "vLLM started",
+    "vllm.engine": "Engine alive (log)",
+    "api.reachable": "API reachable",
+    "api.models": "Expected model served",
+    "probe.status": "Probe embedding",
+    "probe.dimensions": "Vector dimensions",
+    "probe.values": "Vector values",
+    "probe.latency": "Probe latency",
+}
+
+ENGINE_DEAD_FIX = (
+    "The engine process is dead. Its root cause is logged above the EngineDeadError (a worker that "
+    "'died unexpectedly', an OOM kill, a fatal error): fix that and restart vLLM."
+)
+
+
+def hms(t: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(t))
+
+
+def _ms(seconds: float | None) -> str:
+    return "?" if seconds is None else f"{seconds * 1000:.0f} ms"
+
+
+def _result(check_id: str, status: Status, summary: str, evidence=(), fix: str = "") -> CheckResult:
+    return CheckResult(check_id, TITLES[check_id], status, summary, tuple(evidence), fix)
+
+
+def _blocked(check_id: str, by: str) -> CheckResult:
+    return _result(check_id, Status.BLOCKED, f"blocked by {by}")
+
+
+def served_ids(server: ServerSample | None) -> list[str]:
+    if server is None or not server.models:
+        return []
+    return [m.id for m in server.models]
+
+
+def probe_model(store: Store, cfg: Config) -> str | None:
+    """The model the probe asks for: the configured one, else the first served id."""
+    if cfg.model:
+        return cfg.model
+    ids = served_ids(store.server)
+    return ids[0] if ids else None
+
+
+# ---------------------------------------------------------------- GPU
+
+
+def check_gpu(store: Store, cfg: Config) -> CheckResult:
+    gpu = store.gpu
+    if gpu is None:
+        return _result("gpu.visible", Status.UNKNOWN, "waiting for the first NVML poll")
+    if not gpu.available:
+        return _result(
+            "gpu.visible",
+            Status.UNKNOWN,
+            gpu.reason or "NVML not available",
+            evidence=(f"{hms(gpu.t)} {gpu.reason}",),
+            fix="On a GPU host, `nvidia-smi` must list the GPU; install the NVIDIA driver if it does not. "
+            "In a container, run it with `--gpus all` (NVIDIA Container Toolkit).",
+        )
+    if not gpu.devices:
+        return _result(
+            "gpu.visible",
+            Status.FAIL,
+            "NVML works but sees no GPU",
+            evidence=(f"{hms(gpu.t)} nvmlDeviceGetCount() = 0",),
+            fix="Check `nvidia-smi`; in a container pass `--gpus all`; check CUDA_VISIBLE_DEVICES.",
+        )
+    names = ", ".join(f"{d.index}: {d.name}" for d in gpu.devices)
+    return _result("gpu.visible", Status.PASS, f"{len(gpu.devices)} GPU(s): {names}")
+
+
+# ---------------------------------------------------------------- log
+
+
+def _root_finding(findings: list[Finding]) -> Finding:
+    """The most specific finding (catalog order), earliest first: a worker killed with -9 explains
+    the 'fatal error' and 'EngineDeadError' lines that follow it."""
+    from tui.logs.catalog import PATTERNS
+
+    return min(findings, key=lambda f: (PATTERNS.index(f.pattern), f.t))
+
+
+def _finding_result(check_id: str, findings: list[Finding]) -> CheckResult:
+    root = _root_finding(findings)
+    evidence = [f"{hms(root.t)} log: {root.line[:300]}"]
+    evidence += [f"{hms(f.t)} log: {f.line[:200]}" for f in findings if f is not root][:3]
+    return _result(
+        check_id,
+        Status.FAIL,
+        root.pattern.cause,
+        evidence=evidence,
+        fix=root.pattern.fix,
+    )
+
+
+def _log_unavailable(store: Store, check_id: str) -> CheckResult | None:
+    batch = store.log_batch
+    if batch is None:
+        return _result(check_id, Status.UNKNOWN, "no log source (pass --log PATH)")
+    if batch.error:
+        return _result(
+            check_id,
+            Status.UNKNOWN,
+            batch.error,
+            evidence=(f"{hms(batch.t)} {batch.error}",),
+            fix="Check the --log path and its permissions.",
+        )
+    return None
+
+
+def check_startup(store: Store, cfg: Config) -> CheckResult:
+    missing = _log_unavailable(store, "vllm.startup")
+    if missing:
+        return missing
+    state = store.log_state
+    findings = state.findings_for("vllm.startup")
+    if findings:
+        return _finding_result("vllm.startup", findings)
+    since = f" since {hms(state.phase_since)}" if state.phase_since else ""
+    if state.phase in (lifecycle.STARTING, lifecycle.LOADING, lifecycle.WARMING):
+        return _result("vllm.startup", Status.UNKNOWN, f"in progress: {state.phase}{since}")
+    if state.phase == lifecycle.NOT_STARTED:
+        return _result("vllm.startup", Status.UNKNOWN, "no startup seen in the log tail yet")
+    if state.ready_at is not None:
+        later = "" if state.phase == lifecycle.READY else f"; now {state.phase}"
+        return _result("vllm.startup", Status.PASS, f"ready at {hms(state.ready_at)}{later}")
+    return _result("vllm.startup", Status.UNKNOWN, f"log phase: {state.phase}{since}")
+
+
+def check_engine(store: Store, cfg: Config) -> CheckResult:
+    missing = _log_unavailable(store, "vllm.engine")
+    if missing:
+        return missing
+    findings = store.log_state.findings_for("vllm.engine")
+    if findings:
+        return _finding_result("vllm.engine", findings)
+    return _result("vllm.engine", Status.PASS, "no fatal engine error in the log")
+
+
+# ---------------------------------------------------------------- API
+
+
+def _down_fix(error: str, cfg: Config) -> str:
+    if "refused" in error:
+        return (
+            f"Start vLLM, e.g. `vllm serve Qwen/Qwen3-Embedding-4B --served-model-name Qwen3-Embedding-4B "
+            f"--port PORT`, or point --url at the right host:port (now {cfg.url}); for docker publish the "
+            f"port (`-p PORT:8000`). Check with `curl -sS {cfg.url}/health`."
+        )
+    if "no answer within" in error or "timed out" in error:
+        return (
+            "The port accepts connections but vLLM does not answer: the process may be hung or stopped "
+            "(SIGSTOP, a stuck engine). Check the log and the process; restart vLLM if it stays hung."
+        )
+    if "TLS" in error:
+        return "Use http:// for a vLLM server without TLS, or the right certificate for an https proxy."
+    if "resolve" in error:
+        return "Fix the host name in --url (or use the IP address)."
+    return f"Check that vLLM runs and listens at {cfg.url}."
+
+
+def check_reachable(store: Store, cfg: Config) -> CheckResult:
+    s = store.server
+    if s is None:
+        return _result("api.reachable", Status.UNKNOWN, f"waiting for the first poll of {cfg.url}/health")
+    h = s.health
+    phase = store.log_state.phase
+    if h.status is None:
+        error = h.error or "no answer"
+        evidence = [f"{hms(s.t)} GET {s.url}/health → {error}"]
+        if "refused" in error and phase in (lifecycle.STARTING, lifecycle.LOADING, lifecycle.WARMING):
+            return _result(
+                "api.reachable",
+                Status.WARN,
+                f"not up yet: the log shows vLLM {phase}",
+                evidence=[*evidence, f"log phase {phase} since {hms(store.log_state.phase_since or s.t)}"],
+                fix="Wait: vLLM opens its port after the model is loaded and warmed up "
+                "('Application startup complete.' in the log).",
+            )
+        if phase == lifecycle.CRASHED and store.log_state.findings:
+            root = _root_finding(list(store.log_state.findings))
+            evidence.append(f"{hms(root.t)} log: {root.line[:200]}")
+            return _result(
+                "api.reachable", Status.FAIL, f"down: {error}; the log shows a crash", evidence, root.pattern.fix
+            )
+        return _result(
+            "api.reachable", Status.FAIL, f"no answer from {s.url}: {error}", evidence, _down_fix(error, cfg)
+        )
+    evidence = [f"{hms(s.t)} GET {s.url}/health → {h.status} {h.content_type or ''} {h.body_excerpt!r}".rstrip()]
+    if h.status == 200:
+        if "html" in h.content_type.lower():
+            return _result(
+                "api.reachable",
+                Status.FAIL,
+                "/health answers an HTML page: this is not vLLM",
+                evidence,
+                f"Another server answers on {cfg.url}; point --url at vLLM's own port.",
+            )
+        version = f" · vLLM {s.version}" if s.version else ""
+        return _result("api.reachable", Status.PASS, f"/health 200 in {_ms(h.latency_s)}{version}")
+    if h.status in (500, 503):
+        return _result(
+            "api.reachable",
+            Status.FAIL,
+            f"engine dead: /health answers {h.status}",
+            evidence,
+            ENGINE_DEAD_FIX,
+        )
+    if h.status == 404:
+        return _result(
+            "api.reachable",
+            Status.FAIL,
+            "GET /health → 404: not a vLLM server at this URL",
+            evidence,
+            "Point --url at the vLLM server itself (http://HOST:PORT, without /v1 or a proxy path).",
+        )
+    return _result(
+        "api.reachable",
+        Status.FAIL,
+        f"/health answered HTTP {h.status}",
+        evidence,
+        f"Check what listens on {cfg.url}: vLLM answers /health with 200 and an empty body.",
+    )
+
+
+def check_models(store: Store, cfg: Config) -> CheckResult:
+    s = store.server
+    if s is None or not s.ok:
+        return _blocked("api.models", "api.reachable")
+    if s.models is None:
+        error = s.models_error or "no answer"
+        fix = f"Check `curl -sS {cfg.url}/v1/models`."
+        if "HTTP 401" in error:
+            fix = (
+                f"vLLM runs with --api-key: export the key in ${cfg.api_key_env} "
+                "(or name another variable with --api-key-env)."
+            )
+        return _result(
+            "api.models", Status.FAIL, f"/v1/models failed: {error}", [f"{hms(s.t)} GET /v1/models → {error}"], fix
+        )
+    ids = [m.id for m in s.models]
+    if not ids:
+        return _result("api.models", Status.FAIL, "/v1/models lists no model", [f"{hms(s.t)} GET /v1/models → []"])
+    listing = ", ".join(f"{m.id} (root {m.root})" if m.root else m.id for m in s.models)
+    if cfg.model is None or cfg.model in ids:
+        model = next(m for m in s.models if cfg.model in (None, m.id))
+        length = f", max_model_len {model.max_model_len}" if model.max_model_len else ""
+        return _result("api.models", Status.PASS, f"serves {model.id}{length}")
+    return _result(
+        "api.models",
+        Status.FAIL,
+        f"'{cfg.model}' is not served; /v1/models lists {', '.join(ids)}",
+        [f"{hms(s.t)} GET /v1/models → {listing}"],
+        f"Clients must send a served id. Restart vLLM with `--served-model-name {cfg.model}`, or use "
+        f"'{ids[0]}' as the model in the client (Open WebUI: Admin Settings → Documents → Embedding Model) "
+        f"and run embedtop with --model {ids[0]}.",
+    )
+
+
+# ---------------------------------------------------------------- probe
+
+
+def _probe_fix(p: ProbeSample, cfg: Config) -> str:
+    error = p.error or ""
+    if p.http_status == 404 and "does not exist" in error:
+        return (
+            f"The probe asked for '{p.model}', which vLLM does not serve: pass the served id with --model, or "
+            f"restart vLLM with `--served-model-name {p.model}`."
+        )
+    if p.http_status == 404:
+        return (
+            f"POST {cfg.url}/v1/embeddings is not routed: the model may be a generate model (use `--runner pooling`)."
+        )
+    if p.http_status == 401:
+        return f"vLLM runs with --api-key: export the key in ${cfg.api_key_env}."
+    if (p.http_status and p.http_status >= 500) or "EngineCore" in error:
+        return ENGINE_DEAD_FIX
+    if p.error_kind == "transport":
+        return _down_fix(error, cfg)
+    if p.error_kind == "body":
+        return f"The answer is not an OpenAI embedding list: check that {cfg.url} is vLLM and not a proxy or web page."
+    return "Read the error text; `curl` the same request to reproduce it."
+
+
+def check_probe(store: Store, cfg: Config) -> CheckResult:
+    s = store.server
+    if s is None or not s.ok:
+        return _blocked("probe.status", "api.reachable")
+    if cfg.model and s.models is not None and cfg.model not in served_ids(s):
+        return _blocked("probe.status", "api.models")
+    p = store.probe
+    if p is None:
+        return _result("probe.status", Status.UNKNOWN, "waiting for the first probe")
+    if p.ok:
+        return _result("probe.status", Status.PASS, f"200 in {_ms(p.latency_s)}, {p.dims} dims ({p.model})")
+    status = f"HTTP {p.http_status}" if p.http_status else "no answer"
+    return _result(
+        "probe.status",
+        Status.FAIL,
+        f"{status}: {p.error}",
+        [f"{hms(p.t)} POST /v1/embeddings model={p.model} → {status}: {p.error}"],
+        _probe_fix(p, cfg),
+    )
+
+
+def expected_dims(store: Store, cfg: Config) -> tuple[int | None, str]:
+    if cfg.dims:
+        return cfg.dims, "--dims"
+    if cfg.expected_dims:
+        return cfg.expected_dims, f"model name {cfg.model}"
+    model = probe_model(store, cfg)
+    implied = implied_dims(model)
+    if implied:
+        return implied, f"model name {model}"
+    return store.first_good_dims, "first good answer"
+
+
+def check_dimensions(store: Store, cfg: Config) -> CheckResult:
+    p = store.probe
+    if p is None or not p.ok or check_probe(store, cfg).status != Status.PASS:
+        return _blocked("probe.dimensions", "probe.status")
+    expected, source = expected_dims(store, cfg)
+    if expected is None or p.dims == expected:
+        return _result("probe.dimensions", Status.PASS, f"{p.dims} dims as expected ({source})")
+    evidence = [f"{hms(p.t)} POST /v1/embeddings model={p.model} → {p.dims}-dim vector"]
+    name = p.response_model or p.model
+    claimed = implied_dims(name)
+    if claimed and claimed != p.dims:
+        roots = [m.root for m in (store.server.models or ()) if m.id == name and m.root] if store.server else []
+        root = f" (root: {roots[0]})" if roots else ""
+        evidence.append(
+            f"the served name '{name}' claims a model with {claimed}-dim vectors: other weights are served "
+            f"under this name{root}"
+        )
+    return _result(
+        "probe.dimensions",
+        Status.FAIL,
+        f"vectors have {p.dims} dims, expected {expected} ({source})",
+        evidence,
+        f"Serve the model you expect (e.g. `vllm serve Qwen/Qwen3-Embedding-4B --served-model-name "
+        f"Qwen3-Embedding-4B`). If {p.dims} dims is intended, run embedtop with --dims {p.dims} and rebuild "
+        f"every collection built with {expected}-dim vectors (Open WebUI: reset the vector storage, re-upload): "
+        "vectors of different lengths cannot be mixed.",
+    )
+
+
+def check_values(store: Store, cfg: Config) -> CheckResult:
+    p = store.probe
+    if p is None or not p.ok or check_probe(store, cfg).status != Status.PASS:
+        return _blocked("probe.values", "probe.status")
+    if p.finite is False:
+        return _result(
+            "probe.values",
+            Status.FAIL,
+            "the vector holds NaN or Inf",
+            [f"{hms(p.t)} probe vector has non-finite values"],
+            "Numeric overflow in the model: restart vLLM with `--dtype bfloat16` (or float32) and re-embed.",
+        )
+    if p.all_zero:
+        return _result(
+            "probe.values",
+            Status.FAIL,
+            "the vector is all zeros",
+            [f"{hms(p.t)} probe vector is all 0.0"],
+            "The model returns no signal: check the weights and the pooling config in the startup log.",
+        )
+    norm = f"L2 norm {p.norm:.3f}" if p.norm is not None else "norm n/a"
+    return _result("probe.values", Status.PASS, f"finite, {norm}")
+
+
+def check_latency(store: Store, cfg: Config) -> CheckResult:
+    p = store.probe
+    if p is None or not p.ok or check_probe(store, cfg).status != Status.PASS:
+        return _blocked("probe.latency", "probe.status")
+    recent = store.probe_latencies_ms(3)
+    median = statistics.median(recent)
+    summary = f"median of last {len(recent)}: {median:.0f} ms"
+    evidence = [f"{hms(p.t)} last probes: " + ", ".join(f"{v:.0f} ms" for v in recent)]
+    fix = (
+        "Probes queue behind other work: check 'Running: N reqs, Waiting: M reqs' in the log's stats line. "
+        "An Open WebUI upload sends every chunk at once, and latency recovers when the queue drains. If it "
+        "stays high while idle, check GPU load and other processes on the GPU (`nvidia-smi`)."
+    )
+    if median >= cfg.latency_fail_ms:
+        return _result("probe.latency", Status.FAIL, f"{summary} ≥ {cfg.latency_fail_ms:.0f} ms", evidence, fix)
+    if median >= cfg.latency_warn_ms:
+        return _result("probe.latency", Status.WARN, f"{summary} ≥ {cfg.latency_warn_ms:.0f} ms", evidence, fix)
+    return _result("probe.latency", Status.PASS, summary)
+
+
+CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
+    check_gpu,
+    check_startup,
+    check_engine,
+    check_reachable,
+    check_models,
+    check_probe,
+    check_dimensions,
+    check_values,
+    check_latency,
+)
+
+
+def evaluate(store: Store, cfg: Config) -> list[CheckResult]:
+    """The whole checklist, in display order."""
+    return [check(store, cfg) for check in CHECKS]

@@ -1,0 +1,43 @@
+"""Check results: the vocabulary the rules speak and the widgets draw."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+
+class Status(StrEnum):
+    """Status of one checklist item, worst last."""
+
+    PASS = "pass"
+    UNKNOWN = "unknown"
+    BLOCKED = "blocked"
+    WARN = "warn"
+    FAIL = "fail"
+
+    @property
+    def rank(self) -> int:
+        return _RANK[self]
+
+
+_RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.BLOCKED: 1, Status.WARN: 2, Status.FAIL: 3}
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """One checklist item as evaluated now.
+
+    `evidence` cites what triggered the finding (a response, a log line, a number) with its time;
+    `fix` is the exact next step. Both are empty for a pass.
+    """
+
+    id: str
+    title: str
+    status: Status
+    summary: str
+    evidence: tuple[str, ...] = ()
+    fix: str = ""
+
+    @property
+    def failing(self) -> bool:
+        return self.status in (Status.WARN, Status.FAIL)

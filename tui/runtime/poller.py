@@ -1,0 +1,120 @@
+"""Poll loops: one asyncio task per collector, never overlapping, with back-off and pause.
+
+The next poll is scheduled from the *end* of the previous one, so a slow target can never pile
+up requests. Failures back off (×2 per failure, up to 4× the interval) so a dead server costs
+little, and a `trigger()` (the `p` key) runs a poll at once.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+Collect = Callable[[], Awaitable[Any]]
+Sink = Callable[[Any], None]
+
+
+class Poller:
+    """Runs `collect()` every `interval` seconds and hands each sample to `sink`."""
+
+    def __init__(
+        self,
+        name: str,
+        collect: Collect,
+        sink: Sink,
+        interval: float,
+        max_backoff: float = 4.0,
+        on_error: Callable[[str, BaseException], Any] | None = None,
+    ) -> None:
+        self.name = name
+        self.collect = collect
+        self.sink = sink
+        self.interval = interval
+        self.max_backoff = max_backoff
+        self.on_error = on_error
+        self.failures = 0
+        self.polls = 0
+        self.busy = False
+        self.last_duration: float | None = None
+        self._wake = asyncio.Event()
+        self._manual = False
+        self._running = asyncio.Event()
+        self._running.set()
+        self._task: asyncio.Task[None] | None = None
+
+    @property
+    def paused(self) -> bool:
+        return not self._running.is_set()
+
+    def start(self) -> asyncio.Task[None]:
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name=f"poll-{self.name}")
+        return self._task
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await self._task
+            self._task = None
+
+    def pause(self) -> None:
+        self._running.clear()
+
+    def resume(self) -> None:
+        self._running.set()
+        self.trigger()
+
+    def trigger(self) -> None:
+        """Poll now (also while paused: a manual request is honoured once, then it stays paused)."""
+        self._manual = True
+        self._wake.set()
+
+    def next_delay(self) -> float:
+        factor = min(2.0**self.failures, self.max_backoff) if self.failures else 1.0
+        return self.interval * factor
+
+    async def poll_once(self) -> Any:
+        self.busy = True
+        start = time.perf_counter()
+        try:
+            sample = await self.collect()
+        except Exception as exc:  # a collector bug must not kill the loop; report it
+            self.failures += 1
+            if self.on_error is not None:
+                self.on_error(self.name, exc)
+            return None
+        finally:
+            self.busy = False
+            self.last_duration = time.perf_counter() - start
+            self.polls += 1
+        ok = getattr(sample, "ok", True)
+        self.failures = 0 if ok else self.failures + 1
+        self.sink(sample)
+        return sample
+
+    async def _wait_next(self) -> None:
+        deadline = time.monotonic() + self.next_delay()
+        while True:
+            if self._manual:
+                self._manual = False
+                return
+            remaining: float | None = None
+            if self._running.is_set():
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    return
+            self._wake.clear()
+            if self._manual:
+                continue
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), remaining)
+
+    async def _loop(self) -> None:
+        if not self._running.is_set():
+            await self._wait_next()
+        while True:
+            await self.poll_once()
+            await self._wait_next()

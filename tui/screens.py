@@ -1,0 +1,29 @@
+"""Modal screens: key help."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.screen import ModalScreen
+from textual.widgets import Static
+
+HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
+
+[b]p[/b]        send a probe embedding now
+[b]space[/b]    pause / resume all polling
+[b]f[/b]        demo only: switch to the next fault scenario
+[b]tab[/b]      move focus between panels (the checklist follows the worst item until focused)
+[b]↑ ↓[/b]      in the checklist: show another item's evidence and fix
+[b]?[/b]        this help
+[b]q[/b]        quit
+
+Statuses: [green]✔ pass[/]  [yellow]▲ warn[/]  [red]✖ FAIL[/]  [dim]? n/a[/] (no data)  [dim]… blocked[/] (an earlier check fails)
+
+Press escape or ? to close."""
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS = [Binding("escape,question_mark,q", "dismiss", "Close")]
+
+    def compose(self) -> ComposeResult:
+        yield Static(HELP, id="help-body")

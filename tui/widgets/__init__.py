@@ -1,0 +1,1 @@
+"""Widgets: Textual panels that draw the state. They never do I/O."""

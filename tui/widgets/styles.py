@@ -1,0 +1,31 @@
+"""How check statuses and log levels look: one place for the glyphs and colours."""
+
+from __future__ import annotations
+
+from rich.text import Text
+
+from tui.rules.checks import Status
+
+STATUS_LOOK: dict[Status, tuple[str, str]] = {
+    Status.PASS: ("✔ pass", "bold green"),
+    Status.WARN: ("▲ warn", "bold yellow"),
+    Status.FAIL: ("✖ FAIL", "bold red"),
+    Status.UNKNOWN: ("? n/a", "dim"),
+    Status.BLOCKED: ("… blocked", "dim"),
+}
+
+
+def status_text(status: Status) -> Text:
+    label, style = STATUS_LOOK[status]
+    return Text(label, style=style)
+
+
+def human_bytes(n: int | None) -> str:
+    if n is None:
+        return "n/a"
+    value = float(n)
+    for unit in ("B", "KiB", "MiB", "GiB", "TiB"):
+        if value < 1024 or unit == "TiB":
+            return f"{value:.1f} {unit}" if unit != "B" else f"{int(value)} B"
+        value /= 1024
+    return f"{value:.1f} TiB"
