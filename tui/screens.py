@@ -17,7 +17,8 @@ HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 [b]?[/b]        this help
 [b]q[/b]        quit
 
-Statuses: [green]✔ pass[/]  [yellow]▲ warn[/]  [red]✖ FAIL[/]  [dim]? n/a[/] (no data)  [dim]… blocked[/] (an earlier check fails)
+Statuses: [green]✔ pass[/]  [yellow]▲ warn[/]  [red]✖ FAIL[/]  [dim]? n/a[/] (no data)
+          [dim]… blocked[/] (an earlier check fails, so this one cannot run)
 
 Press escape or ? to close."""
 

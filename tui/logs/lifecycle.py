@@ -57,12 +57,11 @@ class LogState:
     def feed(self, line: LogLine, t: float) -> None:
         text = line.text
         if _BANNER_RE.search(text) and self.phase in (NOT_STARTED, EXITED, CRASHED, SHUTTING_DOWN, READY):
-            # A second start in the same file: forget the previous run's findings.
-            if self.phase != STARTING:
-                self.starts += 1
-                self.findings.clear()
-                self.in_shutdown = False
-                self._set(STARTING, t)
+            # A (second) start in the same file: forget the previous run's findings.
+            self.starts += 1
+            self.findings.clear()
+            self.in_shutdown = False
+            self._set(STARTING, t)
         for regex, phase in _MILESTONES:
             if regex.search(text):
                 if phase == SHUTTING_DOWN:

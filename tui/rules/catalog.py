@@ -96,7 +96,7 @@ def check_gpu(store: Store, cfg: Config) -> CheckResult:
 # ---------------------------------------------------------------- log
 
 
-def _root_finding(findings: list[Finding]) -> Finding:
+def root_finding(findings: list[Finding]) -> Finding:
     """The most specific finding (catalog order), earliest first: a worker killed with -9 explains
     the 'fatal error' and 'EngineDeadError' lines that follow it."""
     from tui.logs.catalog import PATTERNS
@@ -105,7 +105,7 @@ def _root_finding(findings: list[Finding]) -> Finding:
 
 
 def _finding_result(check_id: str, findings: list[Finding]) -> CheckResult:
-    root = _root_finding(findings)
+    root = root_finding(findings)
     evidence = [f"{hms(root.t)} log: {root.line[:300]}"]
     evidence += [f"{hms(f.t)} log: {f.line[:200]}" for f in findings if f is not root][:3]
     return _result(
@@ -202,7 +202,7 @@ def check_reachable(store: Store, cfg: Config) -> CheckResult:
                 "('Application startup complete.' in the log).",
             )
         if phase == lifecycle.CRASHED and store.log_state.findings:
-            root = _root_finding(list(store.log_state.findings))
+            root = root_finding(list(store.log_state.findings))
             evidence.append(f"{hms(root.t)} log: {root.line[:200]}")
             return _result(
                 "api.reachable", Status.FAIL, f"down: {error}; the log shows a crash", evidence, root.pattern.fix

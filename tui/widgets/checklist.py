@@ -49,12 +49,12 @@ def render_detail(r: CheckResult | None) -> Group | Text:
         return Text("select a check", style="dim")
     head = Text.assemble(status_text(r.status), " ", (r.title, "bold"), f"  [{r.id}]")
     parts: list = [head, Text(r.summary)]
-    if r.evidence:
-        parts.append(Text("\nEvidence", style="bold underline"))
-        parts.extend(Text("• " + e, style="italic") for e in r.evidence)
     if r.fix:
         parts.append(Text("\nFix", style="bold underline"))
         parts.append(Text(r.fix, style="bold"))
+    if r.evidence:
+        parts.append(Text("\nEvidence", style="bold underline"))
+        parts.extend(Text("• " + e, style="italic") for e in r.evidence)
     return Group(*parts)
 
 

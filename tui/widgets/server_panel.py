@@ -8,7 +8,7 @@ from textual.widgets import Static
 
 from tui.config import Config
 from tui.model.store import Store
-from tui.rules.catalog import hms
+from tui.rules.catalog import hms, root_finding
 
 
 def render_server(store: Store, cfg: Config) -> Table:
@@ -43,9 +43,9 @@ def render_server(store: Store, cfg: Config) -> Table:
         since = f" since {hms(state.phase_since)}" if state.phase_since else ""
         style = "red" if state.phase == "crashed" else "green" if state.phase == "ready" else "yellow"
         grid.add_row("phase", Text(f"{state.phase}{since}", style=style))
-    last_error = next((f for f in reversed(state.findings)), None)
-    if last_error is not None:
-        grid.add_row("last error", Text(f"{hms(last_error.t)} {last_error.pattern.id}", style="red"))
+    if state.findings:
+        root = root_finding(list(state.findings))
+        grid.add_row("log error", Text(f"{hms(root.t)} {root.pattern.id}", style="red"))
     return grid
 
 
