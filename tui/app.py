@@ -12,6 +12,7 @@ from types import ModuleType
 from typing import Any
 
 import httpx
+from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
@@ -102,9 +103,14 @@ class EmbedtopApp(App[None]):
 
     def on_mount(self) -> None:
         self.sub_title = self._subtitle()
+        self.query_one(LogPanel).append(self.store.log_lines)  # a store handed in pre-filled
         self.refresh_views()
         if self.live:
             self._start_pollers()
+
+    def on_resize(self, event: events.Resize) -> None:
+        self.screen.set_class(event.size.height < 32, "short")
+        self.screen.set_class(event.size.width < 100, "narrow")
 
     def _subtitle(self) -> str:
         where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url

@@ -59,5 +59,12 @@ def render_detail(r: CheckResult | None) -> Group | Text:
 
 
 class CheckDetail(Static):
+    """Evidence and fix of one check."""
+
+    shown: CheckResult | None = None
+
     def show(self, r: CheckResult | None) -> None:
+        if r == self.shown and r is not None:
+            return
+        self.shown = r
         self.update(render_detail(r))

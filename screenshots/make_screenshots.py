@@ -1,0 +1,71 @@
+"""Regenerate screenshots/: the real app, headless, against the real demo target on 127.0.0.1.
+
+    .venv/bin/python screenshots/make_screenshots.py
+
+Writes an SVG per scene (App.save_screenshot) and a PNG next to it with rsvg-convert
+(`apt-get install librsvg2-bin fonts-firacode`; the xml:space patch keeps leading blanks).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tui.app import EmbedtopApp
+from tui.config import Config
+from tui.demo.target import DemoTarget
+
+OUT = Path(__file__).resolve().parent
+SIZE = (120, 36)
+
+
+async def shoot(name: str, fault: str | None) -> Path:
+    tmp = Path(tempfile.mkdtemp(prefix="embedtop-shot-"))
+    target = DemoTarget("healthy", tmp / "vllm.log", stats_interval=1.0).start()
+    cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.25,
+                 probe_interval=0.25)
+    app = EmbedtopApp(cfg, demo=target)
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            deadline = time.monotonic() + 30
+            while app.store.counts.probe < 40 and time.monotonic() < deadline:
+                await pilot.pause(0.1)
+            if fault:
+                target.set_scenario(fault)
+                for poller in app.pollers.values():
+                    poller.trigger()
+                deadline = time.monotonic() + 10
+                while time.monotonic() < deadline and not any(r.status.value == "fail" for r in app.results):
+                    await pilot.pause(0.1)
+                await pilot.pause(1.5)
+            app.sub_title = app._subtitle()
+            await pilot.pause(0.3)
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+    finally:
+        target.stop()
+    return OUT / f"{name}.svg"
+
+
+def to_png(svg: Path) -> None:
+    if not shutil.which("rsvg-convert"):
+        print("rsvg-convert missing: apt-get install librsvg2-bin fonts-firacode", file=sys.stderr)
+        return
+    data = svg.read_text().replace('<svg class="rich-terminal"', '<svg xml:space="preserve" class="rich-terminal"', 1)
+    subprocess.run(["rsvg-convert", "-o", str(svg.with_suffix(".png"))], input=data.encode(), check=True)
+
+
+def main() -> None:
+    for name, fault in (("dashboard-healthy", None), ("dashboard-engine-dead", "engine-dead"),
+                        ("dashboard-wrong-dims", "wrong-dims")):
+        svg = asyncio.run(shoot(name, fault))
+        to_png(svg)
+        print(svg, svg.with_suffix(".png"))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,65 @@
+"""Fixed samples for snapshot tests: the same screen every run (no timers, no network, fixed times)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from tui.logs.parse import parse_line
+from tui.model.samples import GpuSample, HttpResult, LogBatch, ModelInfo, ProbeSample, ServerSample
+from tui.model.store import Store
+
+T0 = 1795546523.0  # 2026-11-24 18:55:23 UTC
+URL = "http://127.0.0.1:8000"
+LATENCIES = [0.041, 0.038, 0.044, 0.052, 0.039, 0.047, 0.120, 0.043, 0.040, 0.046, 0.049, 0.042]
+MODELS = (ModelInfo("Qwen3-Embedding-4B", "/models/Qwen3-Embedding-4B", 32768),)
+
+HEALTHY_LOG = [
+    "(APIServer pid=29379) INFO 11-24 18:54:33 [api_utils.py:286] non-default args: {'model_tag': "
+    "'/models/Qwen3-Embedding-4B', 'port': 8000, 'runner': 'pooling', 'served_model_name': ['Qwen3-Embedding-4B']}",
+    "(Worker pid=30163) INFO 11-24 18:54:47 [gpu_model_runner.py:4979] Starting to load model /models/Qwen3-Embedding-4B...",
+    "(Worker pid=30163) INFO 11-24 18:54:51 [gpu_model_runner.py:5088] Model loading took 7.55 GiB memory and 4.118203 seconds",
+    "(EngineCore pid=29878) INFO 11-24 18:54:56 [core.py:402] init engine (profile, create kv cache, warmup model) took 21.40 s",
+    "(APIServer pid=29379) INFO 11-24 18:54:57 [entry.py:140] Starting vLLM server on http://127.0.0.1:8000",
+    "INFO:     Started server process [29379]",
+    "INFO:     Waiting for application startup.",
+    "INFO:     Application startup complete.",
+    'INFO:     127.0.0.1:39668 - "GET /health HTTP/1.1" 200 OK',
+    'INFO:     127.0.0.1:39668 - "POST /v1/embeddings HTTP/1.1" 200 OK',
+    "(APIServer pid=29379) INFO 11-24 18:55:07 [loggers.py:335] Engine 000: Avg prompt throughput: 2256.0 tokens/s, "
+    "Avg generation throughput: 0.0 tokens/s, Running: 0 reqs, Waiting: 0 reqs, GPU KV cache usage: 0.0%",
+]
+DEATH_LOG = [
+    "(EngineCore pid=29878) ERROR 11-24 18:57:01 [core.py:1512] EngineCore encountered a fatal error.",
+    "(EngineCore pid=29878) ERROR 11-24 18:57:01 [multiproc_executor.py:315] Worker proc VllmWorker-0 died "
+    "unexpectedly (exit code: -9), shutting down executor.",
+    "(APIServer pid=29379) ERROR 11-24 18:57:01 [async_llm.py:906] AsyncLLM output_handler failed.",
+    "(APIServer pid=29379) ERROR 11-24 18:57:01 [async_llm.py:906] vllm.v1.engine.exceptions.EngineDeadError: "
+    "EngineCore encountered an issue. See stack trace (above) for the root cause.",
+    'INFO:     127.0.0.1:53054 - "POST /v1/embeddings HTTP/1.1" 500 Internal Server Error',
+    'INFO:     127.0.0.1:53064 - "GET /health HTTP/1.1" 503 Service Unavailable',
+]
+
+
+def _server(t: float, status: int) -> ServerSample:
+    return ServerSample(t, URL, HttpResult(status, "", "", None, 0.002), version="0.32.0", models=MODELS)
+
+
+def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
+    store = Store()
+    store.apply(GpuSample(T0, available=False, reason="NVML: not available on this host (NVML Shared Library Not Found)"))
+    store.apply(LogBatch(T0, str(log_path), tuple(parse_line(x) for x in HEALTHY_LOG)))
+    for i, lat in enumerate(LATENCIES):
+        store.apply(ProbeSample(T0 + 10 * i, "Qwen3-Embedding-4B", 200, lat, dims=2560, norm=1.0, finite=True,
+                                all_zero=False, response_model="Qwen3-Embedding-4B"))
+    t = T0 + 10 * len(LATENCIES)
+    if scenario == "healthy":
+        store.apply(_server(t, 200))
+    elif scenario == "engine-dead":
+        store.apply(LogBatch(t, str(log_path), tuple(parse_line(x) for x in DEATH_LOG)))
+        store.apply(_server(t, 503))
+        store.apply(ProbeSample(t, "Qwen3-Embedding-4B", 500, 0.013,
+                                error="EngineCore encountered an issue. See stack trace (above) for the root cause.",
+                                error_kind="http"))
+    else:
+        raise ValueError(scenario)
+    return store

@@ -1,0 +1,151 @@
+"""The dashboard, driven by Textual's pilot against the real demo target on 127.0.0.1."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from textual.pilot import Pilot
+
+from tui.app import EmbedtopApp
+from tui.config import Config
+from tui.demo.target import DemoTarget
+from tui.rules.checks import Status
+from tui.widgets.checklist import CheckDetail, Checklist, render_detail
+from tui.widgets.styles import STATUS_LOOK
+
+P, F, W, U, B = Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.BLOCKED
+
+EXPECTED: dict[str, dict[str, Status]] = {
+    "healthy": {
+        "vllm.startup": P, "vllm.engine": P, "api.reachable": P, "api.models": P,
+        "probe.status": P, "probe.dimensions": P, "probe.values": P, "probe.latency": P,
+    },
+    "wrong-model": {"api.reachable": P, "api.models": F, "probe.status": B, "probe.dimensions": B},
+    "wrong-dims": {"api.models": P, "probe.status": P, "probe.dimensions": F, "probe.values": P},
+    "slow": {"probe.status": P, "probe.latency": W},
+    "engine-dead": {"vllm.engine": F, "api.reachable": F, "api.models": B, "probe.status": B},
+    "starting": {"vllm.startup": U, "api.reachable": W, "probe.status": B},
+}
+
+
+def make_app(target: DemoTarget, probe_interval: float = 0.3, interval: float = 0.2) -> EmbedtopApp:
+    cfg = Config(
+        url=target.url,
+        log=target.log_path,
+        model="Qwen3-Embedding-4B",
+        interval=interval,
+        probe_interval=probe_interval,
+        timeout=3.0,
+    )
+    return EmbedtopApp(cfg, demo=target, nvml=None)
+
+
+async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 15.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if cond():
+            return
+        await pilot.pause(0.05)
+    raise AssertionError("condition not met in time")
+
+
+def statuses(app: EmbedtopApp) -> dict[str, Status]:
+    return {r.id: r.status for r in app.results}
+
+
+@pytest.mark.parametrize("scenario", list(EXPECTED))
+async def test_scenario_shows_right_checks(scenario: str, tmp_path: Path) -> None:
+    target = DemoTarget(scenario, tmp_path / "vllm.log", stats_interval=1.0).start()
+    try:
+        app = make_app(target)
+        expected = EXPECTED[scenario]
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: all(statuses(app).get(k) == v for k, v in expected.items()))
+            table = app.query_one(Checklist)
+            for check_id, status in expected.items():
+                assert str(table.get_cell(check_id, "status")) == STATUS_LOOK[status][0]
+            failing = [r for r in app.results if r.status in (F, W)]
+            if failing:
+                # The detail panel follows the worst item and shows a fix.
+                shown = app.query_one(CheckDetail).shown
+                assert shown is not None and shown.status in (F, W) and shown.fix
+    finally:
+        target.stop()
+
+
+async def test_p_sends_a_probe_now(tmp_path: Path) -> None:
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target, probe_interval=60)
+        async with app.run_test(size=(120, 36)) as pilot:
+            key = "POST /v1/embeddings"
+            await wait_for(pilot, lambda: target.requests[key] == 1 and app.store.probe is not None)
+            await pilot.press("p")
+            await wait_for(pilot, lambda: target.requests[key] == 2 and app.store.counts.probe == 2, timeout=5)
+            assert app.store.probe is not None and app.store.probe.manual
+    finally:
+        target.stop()
+
+
+async def test_space_pauses_and_resumes_polling(tmp_path: Path) -> None:
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target, interval=0.1, probe_interval=0.1)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: target.requests["GET /health"] >= 2)
+            await pilot.press("space")
+            assert "PAUSED" in app.sub_title
+            await pilot.pause(0.5)  # let any in-flight poll finish
+            n = sum(target.requests.values())
+            await pilot.pause(1.0)
+            assert sum(target.requests.values()) == n
+            await pilot.press("space")
+            await wait_for(pilot, lambda: sum(target.requests.values()) > n, timeout=5)
+            assert "PAUSED" not in app.sub_title
+    finally:
+        target.stop()
+
+
+async def test_f_cycles_faults_live_and_back_to_green(tmp_path: Path) -> None:
+    target = DemoTarget("healthy", tmp_path / "vllm.log", stats_interval=1.0).start()
+    try:
+        app = make_app(target)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: statuses(app).get("probe.dimensions") == P)
+            await pilot.press("f")  # → wrong-model
+            await wait_for(pilot, lambda: target.scenario.name == "wrong-model")
+            await wait_for(pilot, lambda: statuses(app).get("api.models") == F)
+            await pilot.press("f")  # → wrong-dims
+            await wait_for(pilot, lambda: statuses(app).get("probe.dimensions") == F)
+            target.set_scenario("healthy")
+            await wait_for(pilot, lambda: statuses(app).get("probe.dimensions") == P)
+            assert statuses(app)["api.models"] == P
+    finally:
+        target.stop()
+
+
+async def test_down_server_opens_red_and_keys_still_work(tmp_path: Path) -> None:
+    cfg = Config(url="http://127.0.0.1:9", interval=0.2, probe_interval=0.2, timeout=1.0)
+    app = EmbedtopApp(cfg)
+    async with app.run_test(size=(80, 24)) as pilot:
+        await wait_for(pilot, lambda: statuses(app).get("api.reachable") == F)
+        r = app.result("api.reachable")
+        assert r is not None and "refused" in r.summary and "vllm serve" in r.fix
+        await pilot.press("p", "space", "question_mark")
+        await pilot.pause(0.2)
+        await pilot.press("escape", "q")
+
+
+def test_detail_text_has_fix_and_evidence() -> None:
+    from rich.console import Console
+
+    from tui.rules.checks import CheckResult
+
+    r = CheckResult("probe.dimensions", "Vector dimensions", F, "vectors have 1024 dims", ("12:00:00 probe",), "Serve it")
+    console = Console(width=80, record=True)
+    console.print(render_detail(r))
+    text = console.export_text()
+    assert "Fix" in text and "Serve it" in text and "Evidence" in text and "12:00:00 probe" in text
