@@ -27,8 +27,7 @@ SIZE = (120, 36)
 async def shoot(name: str, fault: str | None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="embedtop-shot-"))
     target = DemoTarget("healthy", tmp / "vllm.log", stats_interval=1.0).start()
-    cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.25,
-                 probe_interval=0.25)
+    cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.25, probe_interval=0.25)
     app = EmbedtopApp(cfg, demo=target)
     try:
         async with app.run_test(size=SIZE) as pilot:
@@ -60,8 +59,11 @@ def to_png(svg: Path) -> None:
 
 
 def main() -> None:
-    for name, fault in (("dashboard-healthy", None), ("dashboard-engine-dead", "engine-dead"),
-                        ("dashboard-wrong-dims", "wrong-dims")):
+    for name, fault in (
+        ("dashboard-healthy", None),
+        ("dashboard-engine-dead", "engine-dead"),
+        ("dashboard-wrong-dims", "wrong-dims"),
+    ):
         svg = asyncio.run(shoot(name, fault))
         to_png(svg)
         print(svg, svg.with_suffix(".png"))

@@ -46,20 +46,40 @@ def _server(t: float, status: int) -> ServerSample:
 
 def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
     store = Store()
-    store.apply(GpuSample(T0, available=False, reason="NVML: not available on this host (NVML Shared Library Not Found)"))
+    store.apply(
+        GpuSample(T0, available=False, reason="NVML: not available on this host (NVML Shared Library Not Found)")
+    )
     store.apply(LogBatch(T0, str(log_path), tuple(parse_line(x) for x in HEALTHY_LOG)))
     for i, lat in enumerate(LATENCIES):
-        store.apply(ProbeSample(T0 + 10 * i, "Qwen3-Embedding-4B", 200, lat, dims=2560, norm=1.0, finite=True,
-                                all_zero=False, response_model="Qwen3-Embedding-4B"))
+        store.apply(
+            ProbeSample(
+                T0 + 10 * i,
+                "Qwen3-Embedding-4B",
+                200,
+                lat,
+                dims=2560,
+                norm=1.0,
+                finite=True,
+                all_zero=False,
+                response_model="Qwen3-Embedding-4B",
+            )
+        )
     t = T0 + 10 * len(LATENCIES)
     if scenario == "healthy":
         store.apply(_server(t, 200))
     elif scenario == "engine-dead":
         store.apply(LogBatch(t, str(log_path), tuple(parse_line(x) for x in DEATH_LOG)))
         store.apply(_server(t, 503))
-        store.apply(ProbeSample(t, "Qwen3-Embedding-4B", 500, 0.013,
-                                error="EngineCore encountered an issue. See stack trace (above) for the root cause.",
-                                error_kind="http"))
+        store.apply(
+            ProbeSample(
+                t,
+                "Qwen3-Embedding-4B",
+                500,
+                0.013,
+                error="EngineCore encountered an issue. See stack trace (above) for the root cause.",
+                error_kind="http",
+            )
+        )
     else:
         raise ValueError(scenario)
     return store

@@ -20,8 +20,14 @@ P, F, W, U, B = Status.PASS, Status.FAIL, Status.WARN, Status.UNKNOWN, Status.BL
 
 EXPECTED: dict[str, dict[str, Status]] = {
     "healthy": {
-        "vllm.startup": P, "vllm.engine": P, "api.reachable": P, "api.models": P,
-        "probe.status": P, "probe.dimensions": P, "probe.values": P, "probe.latency": P,
+        "vllm.startup": P,
+        "vllm.engine": P,
+        "api.reachable": P,
+        "api.models": P,
+        "probe.status": P,
+        "probe.dimensions": P,
+        "probe.values": P,
+        "probe.latency": P,
     },
     "wrong-model": {"api.reachable": P, "api.models": F, "probe.status": B, "probe.dimensions": B},
     "wrong-dims": {"api.models": P, "probe.status": P, "probe.dimensions": F, "probe.values": P},
@@ -144,7 +150,9 @@ def test_detail_text_has_fix_and_evidence() -> None:
 
     from tui.rules.checks import CheckResult
 
-    r = CheckResult("probe.dimensions", "Vector dimensions", F, "vectors have 1024 dims", ("12:00:00 probe",), "Serve it")
+    r = CheckResult(
+        "probe.dimensions", "Vector dimensions", F, "vectors have 1024 dims", ("12:00:00 probe",), "Serve it"
+    )
     console = Console(width=80, record=True)
     console.print(render_detail(r))
     text = console.export_text()

@@ -62,11 +62,13 @@ def test_error_bodies_match_capture(demo: DemoTarget) -> None:
                 c.post("/v1/embeddings", content=b"hello", headers={"content-type": "text/plain"}),
                 "http/25-emb_non_json_text_plain.response",
             ),
-            (c.post("/v1/embeddings", content=b"", headers={"content-type": "application/json"}),
-             "http/48-emb_empty_body.response"),
+            (
+                c.post("/v1/embeddings", content=b"", headers={"content-type": "application/json"}),
+                "http/48-emb_empty_body.response",
+            ),
         ]
         for resp, rel in cases:
-            status, headers, body = raw_response(rel)
+            status, _headers, body = raw_response(rel)
             assert resp.status_code == status, rel
             assert resp.json() == json.loads(body), rel
         wrong = c.post("/v1/embeddings", json={"model": "no-such-model", "input": "x"})

@@ -29,5 +29,7 @@ def test_import_linter_contracts() -> None:
 
 def test_ruff_clean() -> None:
     exe = shutil.which("ruff") or str(Path(sys.executable).parent / "ruff")
-    proc = subprocess.run([exe, "check", "tui", "tests", "bench"], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    proc = subprocess.run(
+        [exe, "check", "tui", "tests", "bench", "screenshots"], cwd=ROOT, capture_output=True, text=True, timeout=120
+    )
     assert proc.returncode == 0, proc.stdout + proc.stderr
