@@ -8,6 +8,9 @@ thread, the checklist is re-evaluated, and the panels redraw from the store.
 from __future__ import annotations
 
 import asyncio
+import os
+import time
+from pathlib import Path
 from types import ModuleType
 from typing import Any
 
@@ -42,7 +45,7 @@ LOG_INTERVAL = 1.0
 class EmbedtopApp(App[None]):
     """The dashboard. `demo` is the in-process demo target, if any (enables the `f` key)."""
 
-    CSS_PATH = "app.tcss"
+    CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "embedtop"
     AUTO_FOCUS = None
     BINDINGS = [
@@ -74,6 +77,8 @@ class EmbedtopApp(App[None]):
         self._gpu = NvmlCollector(nvml)
         self._probe: ProbeCollector | None = None
         self.collector_errors: list[str] = []
+        self._marks: set[str] = set()
+        self._refresh_pending = False
 
     # ------------------------------------------------------------ layout
 
@@ -107,6 +112,18 @@ class EmbedtopApp(App[None]):
         self.refresh_views()
         if self.live:
             self._start_pollers()
+
+    def on_ready(self) -> None:
+        self._mark("first_frame_s")
+
+    def _mark(self, key: str) -> None:
+        """For bench/: with EMBEDTOP_READY_FILE set, record the wall-clock time of a milestone."""
+        path = os.environ.get("EMBEDTOP_READY_FILE")
+        if not path or key in self._marks:
+            return
+        self._marks.add(key)
+        with open(path, "a", encoding="utf-8") as fh:
+            fh.write(f"{key} {time.time():.3f}\n")
 
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.height < 32, "short")
@@ -162,9 +179,23 @@ class EmbedtopApp(App[None]):
 
     def on_sample(self, sample: Any) -> None:
         """The sink of every poller: fold the sample in and redraw (UI thread)."""
+        previous = self.store.log_batch
         self.store.apply(sample)
-        if isinstance(sample, LogBatch) and sample.lines:
-            self.query_one(LogPanel).append(sample.lines)
+        if isinstance(sample, LogBatch):
+            if sample.lines:
+                self.query_one(LogPanel).append(sample.lines)
+            elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
+                return  # nothing new in the log: no redraw
+        self._schedule_refresh()
+
+    def _schedule_refresh(self) -> None:
+        """Coalesce redraws: samples that arrive together (a poll and its access-log lines) cost one frame."""
+        if not self._refresh_pending:
+            self._refresh_pending = True
+            self.set_timer(0.1, self._do_refresh)
+
+    def _do_refresh(self) -> None:
+        self._refresh_pending = False
         self.refresh_views()
 
     def refresh_views(self) -> None:
@@ -181,6 +212,8 @@ class EmbedtopApp(App[None]):
                 if checks.cursor_row != worst:
                     checks.move_cursor(row=worst, animate=False)
             self.query_one(CheckDetail).show(checks.result_at_cursor())
+        if store.server is not None and store.probe is not None:
+            self._mark("first_data_frame_s")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
         self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor())

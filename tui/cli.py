@@ -102,7 +102,7 @@ def demo_config(cfg: Config, url: str, cli: dict[str, Any]) -> Config:
         cfg,
         url=url,
         model=cfg.model or "Qwen3-Embedding-4B",
-        interval=cfg.interval if cli.get("interval") else 2.0,
+        interval=cfg.interval if cli.get("interval") else 3.0,
         probe_interval=cfg.probe_interval if cli.get("probe_interval") else 5.0,
     )
 

@@ -79,6 +79,10 @@ class _Server(ThreadingHTTPServer):
     allow_reuse_address = True
     target: DemoTarget
 
+    def handle_error(self, request: object, client_address: object) -> None:
+        # A client that hangs up mid-answer is normal; never print to the terminal the TUI draws on.
+        return
+
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
@@ -114,7 +118,11 @@ class _Handler(BaseHTTPRequestHandler):
             self.send_header("content-type", content_type)
         self.send_header("vary", "Origin")
         self.end_headers()
-        self.wfile.write(body)
+        try:
+            self.wfile.write(body)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+            return
         target = self.server.target
         path = self.path.split("?", 1)[0]
         target._served(self.command, path, status, self.client_address)

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from tui.model.store import Store
+from tui.widgets.panel import RenderPanel
 from tui.widgets.styles import human_bytes
 
 
@@ -31,6 +31,8 @@ def render_gpu(store: Store) -> Table | Text:
     return grid
 
 
-class GpuPanel(Static):
+class GpuPanel(RenderPanel):
     def show(self, store: Store) -> None:
-        self.update(render_gpu(store))
+        g = store.gpu
+        key = None if g is None else (g.available, g.reason, g.driver, g.devices)
+        self.set(render_gpu(store), key)

@@ -8,11 +8,12 @@ from rich.table import Table
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import Sparkline, Static
+from textual.widgets import Sparkline
 
 from tui.config import Config
 from tui.model.store import Store
 from tui.rules.catalog import expected_dims, hms
+from tui.widgets.panel import RenderPanel
 
 SPARK_POINTS = 120
 
@@ -54,10 +55,14 @@ class ProbePanel(Vertical):
     """Summary table plus a latency sparkline."""
 
     def compose(self) -> ComposeResult:
-        yield Static(id="probe-summary")
+        yield RenderPanel(id="probe-summary")
         yield Sparkline([], id="probe-spark", summary_function=max)
 
     def show(self, store: Store, cfg: Config) -> None:
-        self.query_one("#probe-summary", Static).update(render_probe(store, cfg))
-        # A fresh list: Sparkline.data is a reactive and mutation is invisible to it.
-        self.query_one("#probe-spark", Sparkline).data = store.probe_latencies_ms(SPARK_POINTS)
+        key = (store.probe, store.counts.probe)
+        self.query_one("#probe-summary", RenderPanel).set(render_probe(store, cfg), key)
+        spark = self.query_one("#probe-spark", Sparkline)
+        data = store.probe_latencies_ms(SPARK_POINTS)
+        if data != spark.data:
+            # A fresh list: Sparkline.data is a reactive and mutation is invisible to it.
+            spark.data = data

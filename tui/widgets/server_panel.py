@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from rich.table import Table
 from rich.text import Text
-from textual.widgets import Static
 
 from tui.config import Config
 from tui.model.store import Store
 from tui.rules.catalog import hms, root_finding
+from tui.widgets.panel import RenderPanel
 
 
 def render_server(store: Store, cfg: Config) -> Table:
@@ -49,8 +49,10 @@ def render_server(store: Store, cfg: Config) -> Table:
     return grid
 
 
-class ServerPanel(Static):
+class ServerPanel(RenderPanel):
     """Draws `render_server` for the current state."""
 
     def show(self, store: Store, cfg: Config) -> None:
-        self.update(render_server(store, cfg))
+        state = store.log_state
+        key = (store.server, state.phase, state.phase_since, len(state.findings), store.log_batch is None)
+        self.set(render_server(store, cfg), key)
