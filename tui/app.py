@@ -18,6 +18,7 @@ import httpx
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.css.query import NoMatches
 from textual.containers import Horizontal
 from textual.widgets import DataTable, Footer, Header
 
@@ -79,6 +80,7 @@ class EmbedtopApp(App[None]):
         self.collector_errors: list[str] = []
         self._marks: set[str] = set()
         self._refresh_pending = False
+        self._closing = False
 
     # ------------------------------------------------------------ layout
 
@@ -167,6 +169,7 @@ class EmbedtopApp(App[None]):
         self.notify(f"collector {name} failed: {type(exc).__name__}", severity="error")
 
     async def on_unmount(self) -> None:
+        self._closing = True
         for poller in self.pollers.values():
             await poller.stop()
         if self._client is not None:
@@ -179,6 +182,8 @@ class EmbedtopApp(App[None]):
 
     def on_sample(self, sample: Any) -> None:
         """The sink of every poller: fold the sample in and redraw (UI thread)."""
+        if self._closing:
+            return
         previous = self.store.log_batch
         self.store.apply(sample)
         if isinstance(sample, LogBatch):
@@ -196,7 +201,12 @@ class EmbedtopApp(App[None]):
 
     def _do_refresh(self) -> None:
         self._refresh_pending = False
-        self.refresh_views()
+        if self._closing:
+            return  # a timer that fires while the app shuts down
+        try:
+            self.refresh_views()
+        except NoMatches:
+            pass  # the screen is already gone (exit in progress)
 
     def refresh_views(self) -> None:
         store, cfg = self.store, self.cfg
