@@ -8,6 +8,7 @@ thread, the checklist is re-evaluated, and the panels redraw from the store.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import time
 from pathlib import Path
@@ -203,10 +204,8 @@ class EmbedtopApp(App[None]):
         self._refresh_pending = False
         if self._closing:
             return  # a timer that fires while the app shuts down
-        try:
+        with contextlib.suppress(NoMatches):  # the screen is already gone (exit in progress)
             self.refresh_views()
-        except NoMatches:
-            pass  # the screen is already gone (exit in progress)
 
     def refresh_views(self) -> None:
         store, cfg = self.store, self.cfg
