@@ -13,7 +13,7 @@ import os
 import time
 from pathlib import Path
 from types import ModuleType
-from typing import Any
+from typing import Any, TypeVar
 
 import httpx
 from textual import events
@@ -21,6 +21,7 @@ from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
 from textual.css.query import NoMatches
+from textual.widget import Widget
 from textual.widgets import DataTable, Footer, Header
 
 from tui import __version__
@@ -42,6 +43,12 @@ from tui.widgets.probe_panel import ProbePanel
 from tui.widgets.server_panel import ServerPanel
 
 LOG_INTERVAL = 1.0
+W = TypeVar("W", bound=Widget)
+
+
+def _titled(widget: W, title: str) -> W:
+    widget.border_title = title
+    return widget
 
 
 class EmbedtopApp(App[None]):
@@ -88,25 +95,14 @@ class EmbedtopApp(App[None]):
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◉")
         with Horizontal(id="top"):
-            server = ServerPanel(id="server", classes="panel")
-            server.border_title = "Server"
-            yield server
-            probe = ProbePanel(id="probe", classes="panel")
-            probe.border_title = "Probe"
-            yield probe
-            gpu = GpuPanel(id="gpu", classes="panel")
-            gpu.border_title = "GPU"
-            yield gpu
+            yield _titled(ServerPanel(id="server", classes="panel"), "Server")
+            yield _titled(ProbePanel(id="probe", classes="panel"), "Probe")
+            yield _titled(GpuPanel(id="gpu", classes="panel"), "GPU")
         with Horizontal(id="middle"):
-            checks = Checklist(id="checks", classes="panel")
-            checks.border_title = "Checklist"
-            yield checks
-            detail = CheckDetail(id="detail", classes="panel")
-            detail.border_title = "Evidence & fix"
-            yield detail
-        log = LogPanel(id="log")
-        log.border_title = f"Log · {self.cfg.log}" if self.cfg.log else "Log · none (pass --log PATH)"
-        yield log
+            yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
+            yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
+        log_title = f"Log · {self.cfg.log}" if self.cfg.log else "Log · none (pass --log PATH)"
+        yield _titled(LogPanel(id="log"), log_title)
         yield Footer()
 
     def on_mount(self) -> None:

@@ -124,6 +124,15 @@ class VllmLogWriter:
             "INFO:     Application startup complete.",
         )
 
+    def uvicorn_shutdown(self) -> None:
+        """uvicorn's four lines when the API server stops."""
+        self.raw(
+            "INFO:     Shutting down",
+            "INFO:     Waiting for application shutdown.",
+            "INFO:     Application shutdown complete.",
+            f"INFO:     Finished server process [{self.api_pid}]",
+        )
+
     def stats(self, prompt_tps: float, running: int, waiting: int) -> None:
         self.vllm(
             "APIServer",

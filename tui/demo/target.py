@@ -248,12 +248,7 @@ class DemoTarget:
             self._unlisten()
             if log:
                 if old.listening:
-                    log.raw(
-                        "INFO:     Shutting down",
-                        "INFO:     Waiting for application shutdown.",
-                        "INFO:     Application shutdown complete.",
-                        f"INFO:     Finished server process [{log.api_pid}]",
-                    )
+                    log.uvicorn_shutdown()
                 log.startup_loading(new.root, new.served, self.port, MAX_LEN)
         elif not old.listening:
             if log:
@@ -262,12 +257,7 @@ class DemoTarget:
                 log.startup_ready(new.served, self.port)
             self._listen()
         elif restart and log:
-            log.raw(
-                "INFO:     Shutting down",
-                "INFO:     Waiting for application shutdown.",
-                "INFO:     Application shutdown complete.",
-                f"INFO:     Finished server process [{log.api_pid}]",
-            )
+            log.uvicorn_shutdown()
             log.startup_loading(new.root, new.served, self.port, MAX_LEN)
             log.startup_ready(new.served, self.port)
         if new.engine_dead and not old.engine_dead and log:
