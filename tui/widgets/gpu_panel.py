@@ -35,4 +35,4 @@ class GpuPanel(RenderPanel):
     def show(self, store: Store) -> None:
         g = store.gpu
         key = None if g is None else (g.available, g.reason, g.driver, g.devices)
-        self.set(render_gpu(store), key)
+        self.set(key, lambda: render_gpu(store))

@@ -6,6 +6,8 @@ from CSS, so a plain repaint is enough and keeps a 2-second poll cheap.
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from rich.console import RenderableType
 from textual.widget import Widget
 
@@ -18,12 +20,13 @@ class RenderPanel(Widget):
         self._renderable: RenderableType = ""
         self._key: object = None
 
-    def set(self, renderable: RenderableType, key: object) -> None:
-        """`key` is a cheap value that changes whenever the renderable would look different."""
+    def set(self, key: object, build: Callable[[], RenderableType]) -> None:
+        """`key` is a cheap value that changes whenever the renderable would look different;
+        `build` is only called when it did."""
         if key == self._key:
             return
         self._key = key
-        self._renderable = renderable
+        self._renderable = build()
         self.refresh()
 
     def render(self) -> RenderableType:

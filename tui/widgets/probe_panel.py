@@ -60,7 +60,7 @@ class ProbePanel(Vertical):
 
     def show(self, store: Store, cfg: Config) -> None:
         key = (store.probe, store.counts.probe)
-        self.query_one("#probe-summary", RenderPanel).set(render_probe(store, cfg), key)
+        self.query_one("#probe-summary", RenderPanel).set(key, lambda: render_probe(store, cfg))
         spark = self.query_one("#probe-spark", Sparkline)
         data = store.probe_latencies_ms(SPARK_POINTS)
         if data != spark.data:

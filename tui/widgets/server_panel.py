@@ -55,4 +55,4 @@ class ServerPanel(RenderPanel):
     def show(self, store: Store, cfg: Config) -> None:
         state = store.log_state
         key = (store.server, state.phase, state.phase_since, len(state.findings), store.log_batch is None)
-        self.set(render_server(store, cfg), key)
+        self.set(key, lambda: render_server(store, cfg))
