@@ -95,3 +95,29 @@ def test_version_and_help() -> None:
     out = run_cli("--help").stdout
     assert "embedtop demo" in out and "embedtop watch --url" in out and "--serve-only" in out
     assert "--scenario" in run_cli("demo", "--help").stdout
+
+
+def test_demo_serve_only_runs_standalone_and_stops_on_sigterm(tmp_path: Path) -> None:
+    import signal
+    import socket
+
+    import httpx
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "vllm.log"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "tui", "demo", "--serve-only", "--port", str(port), "--log", str(log)],
+        stdout=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        line = proc.stdout.readline() if proc.stdout else ""
+        assert f"http://127.0.0.1:{port}" in line
+        r = httpx.get(f"http://127.0.0.1:{port}/v1/models", timeout=5)
+        assert r.json()["data"][0]["id"] == "Qwen3-Embedding-4B"
+        assert "Starting vLLM server on" in log.read_text()
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        assert proc.wait(timeout=10) == 0
