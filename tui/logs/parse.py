@@ -56,11 +56,3 @@ def parse_line(raw: str) -> LogLine:
         return LogLine(text=text, level=m["level"], kind="uvicorn", proc=m["proc"])
     return LogLine(text=text)
 
-
-def message(line: LogLine) -> str:
-    """The message part of a vLLM logger line (the whole text for other kinds)."""
-    if line.kind == "vllm":
-        m = VLLM_RE.match(line.text)
-        if m:
-            return m["msg"]
-    return line.text

@@ -40,11 +40,9 @@ class Store:
         self.log_state = LogState()
         self.gpu: GpuSample | None = None
         self.counts = Counters()
-        self.version = 0  # bumped on every apply, so views can skip redundant redraws
 
     def apply(self, sample: Sample) -> None:
         """Fold one sample into the state."""
-        self.version += 1
         if isinstance(sample, ServerSample):
             self.server = sample
             self.server_history.append(sample)

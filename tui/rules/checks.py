@@ -37,7 +37,3 @@ class CheckResult:
     summary: str
     evidence: tuple[str, ...] = ()
     fix: str = ""
-
-    @property
-    def failing(self) -> bool:
-        return self.status in (Status.WARN, Status.FAIL)

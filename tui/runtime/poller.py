@@ -37,8 +37,6 @@ class Poller:
         self.on_error = on_error
         self.failures = 0
         self.polls = 0
-        self.busy = False
-        self.last_duration: float | None = None
         self._wake = asyncio.Event()
         self._manual = False
         self._running = asyncio.Event()
@@ -77,8 +75,6 @@ class Poller:
         return self.interval * factor
 
     async def poll_once(self) -> Any:
-        self.busy = True
-        start = time.perf_counter()
         try:
             sample = await self.collect()
         except Exception as exc:  # a collector bug must not kill the loop; report it
@@ -87,8 +83,6 @@ class Poller:
                 self.on_error(self.name, exc)
             return None
         finally:
-            self.busy = False
-            self.last_duration = time.perf_counter() - start
             self.polls += 1
         ok = getattr(sample, "ok", True)
         self.failures = 0 if ok else self.failures + 1
