@@ -14,6 +14,15 @@ def texts(tail: LogTail) -> list[str]:
     return [line.text for line in batch.lines]
 
 
+def empty_tail(tmp_path: Path) -> tuple[Path, LogTail]:
+    """An empty log already opened by a tail, so later appends are read as new lines."""
+    path = tmp_path / "a.log"
+    path.write_bytes(b"")
+    tail = LogTail(path)
+    tail.read()
+    return path, tail
+
+
 def test_missing_file_then_appears(tmp_path: Path) -> None:
     path = tmp_path / "vllm.log"
     tail = LogTail(path)
@@ -32,10 +41,7 @@ def test_starts_near_the_end_of_a_big_log(tmp_path: Path) -> None:
 
 
 def test_partial_line_waits_for_newline(tmp_path: Path) -> None:
-    path = tmp_path / "a.log"
-    path.write_text("")
-    tail = LogTail(path)
-    tail.read()
+    path, tail = empty_tail(tmp_path)
     with path.open("a") as fh:
         fh.write("half")
     assert texts(tail) == []
@@ -45,20 +51,14 @@ def test_partial_line_waits_for_newline(tmp_path: Path) -> None:
 
 
 def test_invalid_utf8_nul_crlf_and_ansi(tmp_path: Path) -> None:
-    path = tmp_path / "a.log"
-    path.write_bytes(b"")
-    tail = LogTail(path)
-    tail.read()
+    path, tail = empty_tail(tmp_path)
     with path.open("ab") as fh:
         fh.write(b"bad \xff\xfe bytes\r\n\x1b[31mred\x1b[0m\x00\nok\n")
     assert texts(tail) == ["bad \ufffd\ufffd bytes", "red", "ok"]
 
 
 def test_one_megabyte_line_is_cut(tmp_path: Path) -> None:
-    path = tmp_path / "a.log"
-    path.write_bytes(b"")
-    tail = LogTail(path)
-    tail.read()
+    path, tail = empty_tail(tmp_path)
     with path.open("ab") as fh:
         fh.write(b"x" * 1_000_000 + b"\nnext\n")
     lines = []
