@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import time
 
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
@@ -96,10 +97,15 @@ def test_metrics_parse_and_grow_with_traffic(demo: DemoTarget) -> None:
 def test_log_looks_like_the_real_one(demo: DemoTarget) -> None:
     with httpx.Client(base_url=demo.url) as c:
         c.get("/health")
-    text = demo.log_path.read_text()
+        c.get("/health?embedtop=health")
+    # Like uvicorn, the access line is written after the answer is sent: wait for it (bounded).
+    deadline = time.monotonic() + 5
+    while "embedtop=health" not in (text := demo.log_path.read_text()) and time.monotonic() < deadline:
+        time.sleep(0.05)
     assert "[entry.py:140] Starting vLLM server on http://127.0.0.1:" in text
     assert "INFO:     Application startup complete." in text
     assert '"GET /health HTTP/1.1" 200 OK' in text
+    assert '"GET /health?embedtop=health HTTP/1.1" 200 OK' in text  # the query string, as uvicorn logs it
 
 
 def test_scenarios_change_answers(demo: DemoTarget) -> None:

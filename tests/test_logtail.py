@@ -5,7 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tui.collectors.logtail import MAX_LINE, LogTail
+from tui.collectors.logsplit import MAX_LINE, PARTIAL_FLUSH_POLLS
+from tui.collectors.logtail import LogTail
 
 
 def texts(tail: LogTail) -> list[str]:
@@ -48,6 +49,31 @@ def test_partial_line_waits_for_newline(tmp_path: Path) -> None:
     with path.open("a") as fh:
         fh.write(" line\n")
     assert texts(tail) == ["half line"]
+
+
+def test_partial_last_line_is_shown_once_the_writer_goes_quiet(tmp_path: Path) -> None:
+    # A process that died mid-line never writes the newline: the fragment must not be lost.
+    path, tail = empty_tail(tmp_path)
+    with path.open("a") as fh:
+        fh.write("INFO:     Application startup complete.\nKilled mid-li")
+    assert texts(tail) == ["INFO:     Application startup complete."]
+    seen = []
+    for _ in range(PARTIAL_FLUSH_POLLS):
+        seen += texts(tail)
+    assert seen == ["Killed mid-li"]
+    assert texts(tail) == []
+
+
+def test_huge_line_written_in_pieces_is_cut_once(tmp_path: Path) -> None:
+    path, tail = empty_tail(tmp_path)
+    for i in range(8):  # 8 × 128 KB, no newline until the end, read between writes
+        with path.open("ab") as fh:
+            fh.write(b"y" * 131072 + (b"\nafter\n" if i == 7 else b""))
+        lines = texts(tail)
+        if i < 7:
+            assert lines == []
+    assert len(lines) == 2 and lines[1] == "after"
+    assert lines[0].startswith("y" * 100) and "line cut: 1,048,576 bytes" in lines[0] and len(lines[0]) < MAX_LINE + 40
 
 
 def test_invalid_utf8_nul_crlf_and_ansi(tmp_path: Path) -> None:

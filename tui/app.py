@@ -26,6 +26,7 @@ from textual.widgets import DataTable, Footer, Header
 
 from tui import __version__
 from tui.collectors.gpu import NvmlCollector
+from tui.collectors.logcommand import docker_tail, journal_tail
 from tui.collectors.logtail import LogTail
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
@@ -61,6 +62,8 @@ class EmbedtopApp(App[None]):
         Binding("p", "probe", "Probe now"),
         Binding("space", "pause", "Pause/resume"),
         Binding("f", "fault", "Next fault"),
+        Binding("l", "log_filter", "Log level"),
+        Binding("o", "log_ours", "Own requests", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -82,12 +85,13 @@ class EmbedtopApp(App[None]):
         self.pollers: dict[str, Poller] = {}
         self.paused = False
         self._client: httpx.AsyncClient | None = None
-        self._tail: LogTail | None = None
+        self._tail: Any = None  # LogTail or CommandTail
         self._gpu = NvmlCollector(nvml)
         self._probe: ProbeCollector | None = None
         self.collector_errors: list[str] = []
         self._marks: set[str] = set()
         self._refresh_pending = False
+        self._log_dirty = False
         self._closing = False
 
     # ------------------------------------------------------------ layout
@@ -101,13 +105,12 @@ class EmbedtopApp(App[None]):
         with Horizontal(id="middle"):
             yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
             yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
-        log_title = f"Log · {self.cfg.log}" if self.cfg.log else "Log · none (pass --log PATH)"
-        yield _titled(LogPanel(id="log"), log_title)
+        yield _titled(LogPanel(id="log"), self._log_title())
         yield Footer()
 
     def on_mount(self) -> None:
         self.sub_title = self._subtitle()
-        self.query_one(LogPanel).append(self.store.log_lines)  # a store handed in pre-filled
+        self._sync_log()  # a store handed in pre-filled
         self.refresh_views()
         if self.live:
             self._start_pollers()
@@ -127,6 +130,25 @@ class EmbedtopApp(App[None]):
     def on_resize(self, event: events.Resize) -> None:
         self.screen.set_class(event.size.height < 32, "short")
         self.screen.set_class(event.size.width < 100, "narrow")
+
+    def _log_title(self, panel: LogPanel | None = None) -> str:
+        source = self.cfg.log_source
+        if source is None:
+            return "Log · none (pass --log FILE, --docker NAME or --journal UNIT)"
+        title = f"Log · {source}"
+        if panel is not None:
+            if panel.level_filter != "all":
+                title += f" · {panel.level_filter} only (l)"
+            if panel.hidden_ours:
+                title += f" · {panel.hidden_ours} own requests hidden (o)"
+        return title
+
+    def _sync_log(self) -> None:
+        panel = self.query_one(LogPanel)
+        panel.sync(self.store.log_events, self.store.log_events_total)
+        title = self._log_title(panel)
+        if panel.border_title != title:
+            panel.border_title = title
 
     def _subtitle(self) -> str:
         where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url
@@ -152,8 +174,15 @@ class EmbedtopApp(App[None]):
             ("probe", self._probe.collect, cfg.probe_interval),
             ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
         ]
+        tail = None
         if cfg.log is not None:
-            tail = self._tail = LogTail(cfg.log)
+            tail = LogTail(cfg.log)
+        elif cfg.docker:
+            tail = docker_tail(cfg.docker)
+        elif cfg.journal:
+            tail = journal_tail(cfg.journal)
+        if tail is not None:
+            self._tail = tail
             specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))
         for name, collect, interval in specs:
             poller = Poller(name, collect, self.on_sample, interval, on_error=self._collector_error)
@@ -172,7 +201,7 @@ class EmbedtopApp(App[None]):
         if self._client is not None:
             await self._client.aclose()
         if self._tail is not None:
-            self._tail.close()
+            await asyncio.to_thread(self._tail.close)
         await asyncio.to_thread(self._gpu.close)
 
     # ------------------------------------------------------------ state → views
@@ -185,7 +214,7 @@ class EmbedtopApp(App[None]):
         self.store.apply(sample)
         if isinstance(sample, LogBatch):
             if sample.lines:
-                self.query_one(LogPanel).append(sample.lines)
+                self._log_dirty = True
             elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
                 return  # nothing new in the log: no redraw
         self._schedule_refresh()
@@ -207,6 +236,9 @@ class EmbedtopApp(App[None]):
         store, cfg = self.store, self.cfg
         self.results = evaluate(store, cfg)
         with self.batch_update():
+            if self._log_dirty:
+                self._log_dirty = False
+                self._sync_log()
             self.query_one(ServerPanel).show(store, cfg)
             self.query_one(ProbePanel).show(store, cfg)
             self.query_one(GpuPanel).show(store)
@@ -254,6 +286,18 @@ class EmbedtopApp(App[None]):
         if not self.paused:
             for poller in self.pollers.values():
                 poller.trigger()
+
+    def action_log_filter(self) -> None:
+        panel = self.query_one(LogPanel)
+        level = panel.cycle_filter()
+        panel.border_title = self._log_title(panel)
+        self.notify(f"log: showing {level if level == 'all' else level + ' only'}", timeout=2)
+
+    def action_log_ours(self) -> None:
+        panel = self.query_one(LogPanel)
+        shown = panel.toggle_ours()
+        panel.border_title = self._log_title(panel)
+        self.notify(f"log: embedtop's own requests {'shown' if shown else 'hidden'}", timeout=2)
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -25,13 +25,16 @@ EPILOG = """examples:
   embedtop demo --serve-only --port 8011          only the demo target, for tests and other tools
   embedtop watch --url http://127.0.0.1:8000 --log /var/log/vllm.log --model Qwen3-Embedding-4B
   embedtop --url http://gpu-host:8000 --dims 2560  (watch is the default)
-  docker logs -f vllm > vllm.log 2>&1 &  embedtop --url http://127.0.0.1:8000 --log vllm.log
+  embedtop --url http://127.0.0.1:8000 --docker vllm        follow `docker logs` of container vllm
+  embedtop --url http://127.0.0.1:8000 --journal vllm.service
+  embedtop diagnose --log vllm.log [--json]       offline: lifecycle, root cause and fix of a saved log
 
-config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_MODEL, EMBEDTOP_DIMS,
-EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT) > ~/.config/embedtop/config.toml.
+config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_DOCKER, EMBEDTOP_JOURNAL,
+EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT)
+> ~/.config/embedtop/config.toml.
 The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
 
-SUBCOMMANDS = ("watch", "demo")
+SUBCOMMANDS = ("watch", "demo", "diagnose")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -48,7 +51,10 @@ def fail(message: str) -> NoReturn:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--config", type=Path, help="TOML config file (default ~/.config/embedtop/config.toml)")
-    p.add_argument("--log", help="vLLM log file to follow (docker: `docker logs -f NAME > FILE 2>&1`)")
+    logs = p.add_mutually_exclusive_group()
+    logs.add_argument("--log", help="vLLM log file to follow (survives rotation, truncation, recreation)")
+    logs.add_argument("--docker", metavar="CONTAINER", help="follow `docker logs` of this container")
+    logs.add_argument("--journal", metavar="UNIT", help="follow `journalctl -u UNIT` (vLLM run by systemd)")
     p.add_argument("--model", help="model id clients use (default: the first id /v1/models lists)")
     p.add_argument("--dims", help="expected vector length (default: implied by the model id, e.g. 4B → 2560)")
     p.add_argument("--interval", help="seconds between /health + /v1/models polls (default 5)")
@@ -88,11 +94,17 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve-only", action="store_true", help="run only the demo target, no dashboard")
     demo.add_argument("--port", type=int, default=0, help="port for the demo target (default: a free one)")
     _common(demo)
+    diag = sub.add_parser(
+        "diagnose",
+        help="analyse a saved vLLM log offline: lifecycle, root cause, fix (exit 0 healthy, 1 failure, 2 bad input)",
+    )
+    diag.add_argument("--log", required=True, help="the saved vLLM log file")
+    diag.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
 
 def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("url", "log", "model", "dims", "interval", "probe_interval", "timeout", "api_key_env")
+    keys = ("url", "log", "docker", "journal", "model", "dims", "interval", "probe_interval", "timeout", "api_key_env")
     return {k: getattr(args, k, None) for k in keys}
 
 
@@ -159,6 +171,22 @@ def _run_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_diagnose(args: argparse.Namespace) -> int:
+    from tui.logs.diagnose import diagnose, render_json, render_text
+
+    path = Path(args.log).expanduser()
+    if path.is_dir():
+        fail(f"--log {str(path)!r} is a directory: pass the log file")
+    try:
+        report = diagnose(path)
+    except FileNotFoundError:
+        fail(f"--log {str(path)!r} does not exist: pass the saved log, e.g. `docker logs vllm > vllm.log 2>&1`")
+    except OSError as exc:
+        fail(f"cannot read --log {str(path)!r} ({exc.strerror or exc}): check its permissions")
+    print(render_json(report) if args.json else render_text(report))
+    return 0 if report.healthy else 1
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
@@ -171,6 +199,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "demo":
             return _run_demo(args)
+        if args.command == "diagnose":
+            return _run_diagnose(args)
         return _run_watch(args)
     except KeyboardInterrupt:
         return 130

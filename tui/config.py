@@ -33,6 +33,8 @@ class Config:
 
     url: str = "http://127.0.0.1:8000"
     log: Path | None = None
+    docker: str | None = None  # follow `docker logs` of this container instead of a file
+    journal: str | None = None  # follow `journalctl -u` of this systemd unit instead of a file
     model: str | None = None
     dims: int | None = None
     interval: float = 5.0
@@ -42,6 +44,17 @@ class Config:
     latency_fail_ms: float = 5000.0
     api_key_env: str = "VLLM_API_KEY"
     api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def log_source(self) -> str | None:
+        """What the log panel follows, as the user named it."""
+        if self.log is not None:
+            return str(self.log)
+        if self.docker:
+            return f"docker:{self.docker}"
+        if self.journal:
+            return f"journal:{self.journal}"
+        return None
 
     @property
     def expected_dims(self) -> int | None:
@@ -61,6 +74,8 @@ def implied_dims(model: str | None) -> int | None:
 _ENV = {
     "url": "EMBEDTOP_URL",
     "log": "EMBEDTOP_LOG",
+    "docker": "EMBEDTOP_DOCKER",
+    "journal": "EMBEDTOP_JOURNAL",
     "model": "EMBEDTOP_MODEL",
     "dims": "EMBEDTOP_DIMS",
     "interval": "EMBEDTOP_INTERVAL",
@@ -129,7 +144,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
     if name == "log":
         return Path(str(value)).expanduser()
-    if name in ("url", "model", "api_key_env", "api_key"):
+    if name in ("url", "model", "api_key_env", "api_key", "docker", "journal"):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
         return value.strip()
@@ -167,6 +182,9 @@ def load_config(
     key_env = merged.get("api_key_env", Config.api_key_env)
     if env.get(key_env):
         merged["api_key"] = env[key_env]
+    given = [f"--{k}" for k in ("log", "docker", "journal") if merged.get(k) is not None]
+    if len(given) > 1:
+        raise ConfigError(f"{' and '.join(given)} name two log sources: pass only one")
     if merged.get("log") is not None:
         check_log_path(merged["log"])
     if merged.get("latency_fail_ms", 5000.0) < merged.get("latency_warn_ms", 1000.0):

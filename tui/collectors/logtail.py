@@ -10,12 +10,11 @@ import os
 import time
 from pathlib import Path
 
-from tui.logs.parse import parse_line
+from tui.collectors.logsplit import LineSplitter
 from tui.model.samples import LogBatch
 
 START_BYTES = 64 * 1024  # read only the tail of an existing log at start
 CHUNK = 256 * 1024  # most bytes read per poll, so a flood cannot stall a poll
-MAX_LINE = 16 * 1024  # longer lines are cut (a 1 MB line must not reach the screen whole)
 
 
 class LogTail:
@@ -27,8 +26,8 @@ class LogTail:
         self._fd: int | None = None
         self._ino: int | None = None
         self._offset = 0
-        self._partial = b""
-        self._skip_first = False
+        self._split = LineSplitter()
+        self._first = True
 
     @property
     def source(self) -> str:
@@ -43,17 +42,17 @@ class LogTail:
         self._fd = os.open(self.path, os.O_RDONLY)
         st = os.fstat(self._fd)
         self._ino = st.st_ino
-        self._partial = b""
         if first and st.st_size > self.start_bytes:
             self._offset = st.st_size - self.start_bytes
-            self._skip_first = True  # we probably landed mid-line
+            self._split.reset(skip_first=True)  # we probably landed mid-line
         else:
             self._offset = 0
-            self._skip_first = False
+            self._split.reset()
 
     def read(self) -> LogBatch:
         now = time.time()
         note = None
+        backlog = self._first
         try:
             if self._fd is None:
                 if not self.path.exists():
@@ -66,46 +65,28 @@ class LogTail:
                     st = None
                 if st is not None and st.st_ino != self._ino:
                     # Rotated by rename, or deleted and recreated: finish the old file, then switch.
-                    lines = self._drain()
+                    lines = self._drain() + self._split.flush()
                     self.close()
                     self._open(first=False)
-                    return self._batch(now, lines + self._drain(), "log was rotated; following the new file")
+                    lines += self._drain()
+                    return LogBatch(now, self.source, tuple(lines), note="log was rotated; following the new file")
                 fsize = os.fstat(self._fd).st_size
                 if fsize < self._offset:
+                    # Copy-truncate rotation (logrotate `copytruncate`) or `> file`.
                     self._offset = 0
-                    self._partial = b""
+                    self._split.reset()
                     note = "log was truncated; reading from the start"
-            return self._batch(now, self._drain(), note)
+            lines = self._drain()
+            self._first = False
+            return LogBatch(now, self.source, tuple(lines), note=note, backlog=backlog)
         except OSError as exc:
             self.close()
             return LogBatch(now, self.source, error=f"cannot read {self.source}: {exc.strerror or exc}")
 
-    def _drain(self) -> list[str]:
+    def _drain(self) -> list:
         assert self._fd is not None
         data = os.pread(self._fd, CHUNK, self._offset)
         self._offset += len(data)
         if not data:
-            return []
-        buf = self._partial + data
-        parts = buf.split(b"\n")
-        self._partial = parts.pop()
-        if len(self._partial) > MAX_LINE:
-            # A huge line without newline yet: keep a bounded head, drop the rest.
-            self._partial = self._partial[:MAX_LINE]
-        if self._skip_first and parts:
-            parts.pop(0)
-            self._skip_first = False
-        out = []
-        for raw in parts:
-            if len(raw) > MAX_LINE:
-                raw = raw[:MAX_LINE] + b" [line cut: %d bytes]" % len(raw)
-            out.append(raw.decode("utf-8", "replace"))
-        return out
-
-    def _batch(self, now: float, lines: list[str], note: str | None) -> LogBatch:
-        parsed = []
-        for text in lines:
-            for piece in text.split("\r"):
-                if piece.strip():
-                    parsed.append(parse_line(piece))
-        return LogBatch(now, self.source, tuple(parsed), note=note)
+            return self._split.idle()
+        return self._split.feed(data)

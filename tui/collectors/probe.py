@@ -82,5 +82,7 @@ class ProbeCollector:
         body: dict[str, object] = {"input": PROBE_TEXT}
         if model:
             body["model"] = model
-        answer = await request(self.client, "POST", f"{self.base_url}/v1/embeddings", self.timeout, json_body=body)
+        answer = await request(
+            self.client, "POST", f"{self.base_url}/v1/embeddings", self.timeout, json_body=body, tag="probe"
+        )
         return decode_embedding(answer, model or "(server default)", manual=manual)

@@ -57,7 +57,9 @@ class ServerCollector:
         self.timeout = timeout
 
     async def collect(self) -> ServerSample:
-        health = await request(self.client, "GET", f"{self.base_url}/health", self.timeout, max_body=64 * 1024)
+        health = await request(
+            self.client, "GET", f"{self.base_url}/health", self.timeout, max_body=64 * 1024, tag="health"
+        )
         result = HttpResult(
             status=health.status,
             content_type=health.content_type,
@@ -67,9 +69,11 @@ class ServerCollector:
         )
         if health.status is None:
             return ServerSample(t=time.time(), url=self.base_url, health=result)
-        version = parse_version(await request(self.client, "GET", f"{self.base_url}/version", self.timeout))
+        version = parse_version(
+            await request(self.client, "GET", f"{self.base_url}/version", self.timeout, tag="version")
+        )
         models, models_error = parse_models(
-            await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout)
+            await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout, tag="models")
         )
         return ServerSample(
             t=time.time(),

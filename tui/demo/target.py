@@ -123,9 +123,7 @@ class _Handler(BaseHTTPRequestHandler):
         except (BrokenPipeError, ConnectionResetError):
             self.close_connection = True
             return
-        target = self.server.target
-        path = self.path.split("?", 1)[0]
-        target._served(self.command, path, status, self.client_address)
+        self.server.target._served(self.command, self.path, status, self.client_address)
 
     def do_GET(self) -> None:
         self.server.target._handle(self, "GET")
@@ -286,12 +284,14 @@ class DemoTarget:
 
     # ------------------------------------------------------------ requests
 
-    def _served(self, method: str, path: str, status: int, client: tuple[str, int]) -> None:
+    def _served(self, method: str, full_path: str, status: int, client: tuple[str, int]) -> None:
+        """Count a request and log it as uvicorn does: the path with its query string."""
+        path = full_path.split("?", 1)[0]
         with self._lock:
             self.requests[f"{method} {path}"] += 1
         self.metrics.http_request(path if path in ("/v1/embeddings", "/v1/models") else "none", method, status)
         if self.log:
-            self.log.access(f"{client[0]}:{client[1]}", method, path, status)
+            self.log.access(f"{client[0]}:{client[1]}", method, full_path, status)
 
     def _handle(self, h: _Handler, method: str) -> None:
         path = h.path.split("?", 1)[0]

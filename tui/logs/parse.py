@@ -1,58 +1,138 @@
-"""Parse one line of a vLLM server log into a `LogLine`.
+"""Parse one line of a vLLM server log into a `LogLine`, and the periodic stats line into numbers.
 
-Formats (see shared docs, vllm-facts §1 and the real 0.32 captures):
-- vLLM logger, 0.8+:  `(APIServer pid=29379) INFO 11-24 18:54:33 [api_utils.py:286] msg`
-- vLLM logger, ≤0.7:  `INFO 01-15 10:23:42 file.py:123] msg` (no bracket, optional proc prefix)
-- uvicorn access:     `INFO:     127.0.0.1:50902 - "POST /v1/embeddings HTTP/1.1" 200 OK`
-- uvicorn lifecycle:  `INFO:     Application startup complete.`
-Anything else (tracebacks, warnings, tqdm bars) is kept as kind "other".
+Formats (shared/docs/vllm-facts.md §1 and the real 0.32 captures):
+- vLLM logger 0.31+:    `(APIServer pid=29379) INFO 11-24 18:54:33 [api_utils.py:286] msg`
+- vLLM logger 0.8–0.30: the same, `(Proc pid=N) ` optional (0.10.1 puts it on every process)
+- vLLM logger ≤0.7:     `INFO 01-15 10:23:42 file.py:123] msg` (no bracket)
+- `VLLM_LOGGING_PREFIX`, a docker `--timestamps` or a journald `short` prefix before any of these
+- uvicorn access:       `INFO:     127.0.0.1:50902 - "POST /v1/embeddings HTTP/1.1" 200 OK`
+- uvicorn lifecycle:    `INFO:     Application startup complete.`
+- 0.8–0.30 also put `(Proc pid=N) ` before uvicorn lines, tracebacks and tqdm bars.
+Anything else (bare tracebacks, Python warnings, tqdm bars) is kind "other" with `msg` = the text.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from tui.model.samples import LogLine
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 
-VLLM_RE = re.compile(
-    r"^(?:\((?P<proc>[^()]*?) pid=(?P<pid>\d+)\) )?"
+_PROC = r"(?:\((?P<proc>[A-Za-z][^()]*?) pid=(?P<pid>\d+)\)\s+)?"
+_VLLM = (
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) "
-    r"(?P<date>\d\d-\d\d) (?P<time>\d\d:\d\d:\d\d)(?:\.\d+)? "
-    r"\[?(?P<src>[\w./-]+:\d+)\] ?(?P<msg>.*)$"
+    r"(?P<ts>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? "
+    r"\[?(?P<src>[\w./-]+:\d+)\] ?(?P<msg>.*)"
 )
+VLLM_RE = re.compile("^" + _PROC + _VLLM, re.S)
+# A VLLM_LOGGING_PREFIX or a collector's timestamp before the record: found anywhere.
+VLLM_ANYWHERE_RE = re.compile(_PROC + _VLLM, re.S)
 ACCESS_RE = re.compile(
-    r"^(?:\((?P<proc>[^()]*?) pid=\d+\) )?(?P<level>INFO|WARNING|ERROR):\s+(?P<client>\S+) - "
+    _PROC + r"(?P<level>INFO|WARNING|ERROR):\s+(?P<client>\S+) - "
     r'"(?P<method>[A-Z]+) (?P<path>\S+) HTTP/[\d.]+" (?P<status>\d{3})'
 )
-UVICORN_RE = re.compile(r"^(?:\((?P<proc>[^()]*?) pid=\d+\) )?(?P<level>INFO|WARNING|ERROR):\s+(?P<msg>.+)$")
+UVICORN_RE = re.compile(_PROC + r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<msg>.*)", re.S)
+PROC_ONLY_RE = re.compile(r"\((?P<proc>[A-Za-z][^()]*?) pid=(?P<pid>\d+)\) ?(?P<msg>.*)", re.S)
+# `docker logs --timestamps` (RFC 3339) and `journalctl -o short` prefixes.
+COLLECTOR_TS_RE = re.compile(
+    r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)? "
+    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: )"
+)
+# The exception line that ends a traceback section: `ValueError: …`, `pkg.mod.SomeError: …`.
+EXCEPTION_RE = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*)?(?:Error|Exception|Exit|Interrupt|Fault)\b(?::|$)")
 
 
 def clean(text: str) -> str:
     """Strip ANSI colour codes, NUL bytes and trailing CR/LF."""
-    text = ANSI_RE.sub("", text)
-    return text.replace("\x00", "").rstrip("\r\n")
+    if "\x1b" in text:
+        text = ANSI_RE.sub("", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    return text.rstrip("\r\n")
+
+
+def _pid(m: re.Match[str]) -> int | None:
+    pid = m["pid"]
+    return int(pid) if pid else None
 
 
 def parse_line(raw: str) -> LogLine:
     """Classify one log line. Never raises."""
     text = clean(raw)
-    m = ACCESS_RE.match(text)
-    if m:
-        return LogLine(
-            text=text,
-            level=m["level"],
-            kind="access",
-            proc=m["proc"],
-            status=int(m["status"]),
-            path=m["path"],
-        )
     m = VLLM_RE.match(text)
-    if m:
-        return LogLine(text=text, level=m["level"], kind="vllm", proc=m["proc"])
-    m = UVICORN_RE.match(text)
-    if m:
-        return LogLine(text=text, level=m["level"], kind="uvicorn", proc=m["proc"])
-    return LogLine(text=text)
+    if m is not None:
+        return LogLine(text, m["level"], "vllm", m["proc"], _pid(m), m["ts"], m["src"], m["msg"])
+    if ":  " in text or ": " in text[:40]:
+        m = ACCESS_RE.match(text)
+        if m is not None:
+            return LogLine(
+                text,
+                m["level"],
+                "access",
+                m["proc"],
+                _pid(m),
+                msg=text[m.end("level") + 1 :].lstrip(),
+                status=int(m["status"]),
+                path=m["path"],
+                method=m["method"],
+                client=m["client"],
+            )
+        m = UVICORN_RE.match(text)
+        if m is not None:
+            return LogLine(text, m["level"], "uvicorn", m["proc"], _pid(m), msg=m["msg"])
+    stripped = COLLECTOR_TS_RE.sub("", text, count=1)
+    if stripped is not text and stripped != text:
+        line = parse_line(stripped)
+        line.text = text
+        return line
+    m = VLLM_ANYWHERE_RE.search(text) if "] " in text else None
+    if m is not None:
+        return LogLine(text, m["level"], "vllm", m["proc"], _pid(m), m["ts"], m["src"], m["msg"])
+    if text.startswith("("):
+        m = PROC_ONLY_RE.match(text)
+        if m is not None:
+            return LogLine(text, None, "other", m["proc"], _pid(m), msg=m["msg"])
+    return LogLine(text, msg=text)
 
+
+# ------------------------------------------------------------------ the periodic stats line
+
+STATS_RE = re.compile(
+    r"Avg prompt throughput: (?P<prompt_tps>[\d.]+) tokens/s, "
+    r"Avg generation throughput: (?P<gen_tps>[\d.]+) tokens/s, "
+    r"Running: (?P<running>\d+) reqs, (?:Swapped: \d+ reqs, )?(?:Waiting|Pending): (?P<waiting>\d+) reqs"
+    r"(?:.*?(?:GPU|CPU|XPU|TPU|[A-Z]+)(?: \+ host)? KV cache usage: (?P<kv_pct>[\d.]+)%)?"
+    r"(?:.*?Prefix cache hit rate: (?:GPU: )?(?P<prefix_pct>[\d.]+)%)?"
+)
+
+
+@dataclass(frozen=True)
+class Stats:
+    """vLLM's `Avg prompt throughput: …` line (every 10 s; DEBUG, so absent, while idle)."""
+
+    prompt_tps: float
+    gen_tps: float
+    running: int
+    waiting: int
+    kv_pct: float | None
+    prefix_hit_pct: float | None
+
+
+def parse_stats(msg: str) -> Stats | None:
+    """The numbers of a stats line (V0 and V1 forms, vllm-facts §2.1), or None."""
+    if "Avg prompt throughput" not in msg:
+        return None
+    m = STATS_RE.search(msg)
+    if m is None:
+        return None
+    kv, prefix = m["kv_pct"], m["prefix_pct"]
+    return Stats(
+        float(m["prompt_tps"]),
+        float(m["gen_tps"]),
+        int(m["running"]),
+        int(m["waiting"]),
+        float(kv) if kv else None,
+        float(prefix) if prefix else None,
+    )

@@ -71,16 +71,27 @@ class ProbeSample:
         return self.http_status == 200 and self.error is None
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True, eq=False)
 class LogLine:
-    """One parsed line of the vLLM log."""
+    """One parsed line of the vLLM log (see `tui.logs.parse` for the formats)."""
 
-    text: str
-    level: str | None = None  # INFO, WARNING, ERROR, ...
+    text: str  # the cleaned line: no ANSI codes, NUL bytes or trailing CR/LF
+    level: str | None = None  # DEBUG, INFO, WARNING, ERROR, CRITICAL
     kind: str = "other"  # "vllm", "access", "uvicorn", "other"
-    proc: str | None = None
+    proc: str | None = None  # "APIServer", "EngineCore", "Worker", ...
+    pid: int | None = None
+    ts: str | None = None  # vLLM's "MM-DD HH:MM:SS" (no year, local time)
+    src: str | None = None  # "file.py:N"
+    msg: str = ""  # the message after the prefix ("" for a blank continuation line)
     status: int | None = None  # access lines only
-    path: str | None = None  # access lines only
+    path: str | None = None  # access lines only, with the query string
+    method: str | None = None  # access lines only
+    client: str | None = None  # access lines only: "ip:port"
+
+    @property
+    def ours(self) -> bool:
+        """A request embedtop itself sent (its URLs carry `embedtop=`; see tui.collectors.http_util)."""
+        return self.path is not None and "embedtop=" in self.path
 
 
 @dataclass(frozen=True)
@@ -92,6 +103,7 @@ class LogBatch:
     lines: tuple[LogLine, ...] = ()
     error: str | None = None
     note: str | None = None  # e.g. "log was truncated; reading from the start"
+    backlog: bool = False  # the first read of an existing log: lines written before we started
 
     @property
     def ok(self) -> bool:

@@ -8,11 +8,12 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
+from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.lifecycle import LogState
-from tui.model.samples import GpuSample, LogBatch, LogLine, ProbeSample, Sample, ServerSample
+from tui.model.samples import GpuSample, LogBatch, ProbeSample, Sample, ServerSample
 
 PROBE_HISTORY = 360  # one hour at the default 10 s probe interval
-LOG_HISTORY = 2000
+LOG_HISTORY = 2000  # events (a traceback is one event)
 SERVER_HISTORY = 720
 
 
@@ -36,8 +37,11 @@ class Store:
         self.probes: deque[ProbeSample] = deque(maxlen=PROBE_HISTORY)
         self.first_good_dims: int | None = None
         self.log_batch: LogBatch | None = None
-        self.log_lines: deque[LogLine] = deque(maxlen=LOG_HISTORY)
+        self.log_events: deque[LogEvent] = deque(maxlen=LOG_HISTORY)
+        self.log_events_total = 0  # events ever appended: lets a view find what is new
+        self.log_lines_total = 0
         self.log_state = LogState()
+        self._grouper = EventGrouper()
         self.gpu: GpuSample | None = None
         self.counts = Counters()
 
@@ -56,9 +60,17 @@ class Store:
         elif isinstance(sample, LogBatch):
             self.log_batch = sample
             self.counts.log += 1
+            t_read = None if sample.backlog else sample.t
+            state, grouper, events = self.log_state, self._grouper, self.log_events
             for line in sample.lines:
-                self.log_lines.append(line)
-                self.log_state.feed(line, sample.t)
+                state.feed(line, t_read)
+                event, new = grouper.feed(line)
+                if new:
+                    events.append(event)
+                    self.log_events_total += 1
+            self.log_lines_total += len(sample.lines)
+            if not sample.lines:
+                grouper.close()  # a quiet poll: the last record is complete
         elif isinstance(sample, GpuSample):
             self.gpu = sample
             self.counts.gpu += 1

@@ -12,7 +12,8 @@ from collections.abc import Callable
 
 from tui.config import Config, implied_dims
 from tui.logs import lifecycle
-from tui.logs.lifecycle import Finding
+from tui.logs.catalog import AccessRule
+from tui.logs.lifecycle import Finding, LogState
 from tui.model.samples import ProbeSample, ServerSample
 from tui.model.store import Store
 from tui.rules.checks import CheckResult, Status
@@ -21,6 +22,7 @@ TITLES = {
     "gpu.visible": "GPU visible (NVML)",
     "vllm.startup": "vLLM started",
     "vllm.engine": "Engine alive (log)",
+    "vllm.requests": "Client requests (log)",
     "api.reachable": "API reachable",
     "api.models": "Expected model served",
     "probe.status": "Probe embedding",
@@ -96,69 +98,162 @@ def check_gpu(store: Store, cfg: Config) -> CheckResult:
 # ---------------------------------------------------------------- log
 
 
-def root_finding(findings: list[Finding]) -> Finding:
-    """The most specific finding (catalog order), earliest first: a worker killed with -9 explains
-    the 'fatal error' and 'EngineDeadError' lines that follow it."""
-    from tui.logs.catalog import PATTERNS
-
-    return min(findings, key=lambda f: (PATTERNS.index(f.pattern), f.t))
+STARTUP_SLOW_S = 600  # a start still going after 10 minutes deserves a look
 
 
-def _finding_result(check_id: str, findings: list[Finding]) -> CheckResult:
-    root = root_finding(findings)
+def finding_evidence(state: LogState, root: Finding, others: list[Finding]) -> list[str]:
+    """The root line first, then why it is the root, then the lines that followed from it."""
     evidence = [f"{hms(root.t)} log: {root.line[:300]}"]
-    evidence += [f"{hms(f.t)} log: {f.line[:200]}" for f in findings if f is not root][:3]
+    if getattr(root.pattern, "generic", False) and state.run.first_error is not None:
+        text, t = state.run.first_error
+        evidence.append(f"{hms(t)} first error in the log: {text[:300]}")
+    evidence += [f"{hms(f.t)} then: {f.line[:200]}" for f in others if f is not root][:3]
+    return evidence
+
+
+def _finding_result(check_id: str, state: LogState) -> CheckResult | None:
+    findings = state.findings_for(check_id)
+    root = state.root_cause(check_id)
+    if root is None:
+        return None
     return _result(
         check_id,
-        Status.FAIL,
-        root.pattern.cause,
-        evidence=evidence,
+        Status.FAIL if root.pattern.severity == "fail" else Status.WARN,
+        f"{root.pattern.meaning} [{root.id}]",
+        evidence=[*finding_evidence(state, root, findings), f"cause: {root.pattern.cause}"],
         fix=root.pattern.fix,
     )
 
 
-def _log_unavailable(store: Store, check_id: str) -> CheckResult | None:
+def _log_unavailable(store: Store, check_id: str, cfg: Config) -> CheckResult | None:
     batch = store.log_batch
     if batch is None:
-        return _result(check_id, Status.UNKNOWN, "no log source (pass --log PATH)")
-    if batch.error:
+        if cfg.log_source is None:
+            return _result(check_id, Status.UNKNOWN, "no log source (pass --log FILE, --docker NAME or --journal UNIT)")
+        return _result(check_id, Status.UNKNOWN, f"waiting for the first read of {cfg.log_source}")
+    if batch.error and not store.log_lines_total:
         return _result(
             check_id,
             Status.UNKNOWN,
             batch.error,
             evidence=(f"{hms(batch.t)} {batch.error}",),
-            fix="Check the --log path and its permissions.",
+            fix="Fix the log source named above (path, permissions, container or unit name).",
         )
     return None
 
 
+def _phase_story(state: LogState) -> str:
+    """ "starting 14 s · loading 1 s · warming-up 9 s" for the phases that ended."""
+    parts = [f"{phase} {secs:.0f} s" for phase, _, secs in state.phase_durations() if secs is not None]
+    return " · ".join(parts[:4])
+
+
 def check_startup(store: Store, cfg: Config) -> CheckResult:
-    missing = _log_unavailable(store, "vllm.startup")
+    missing = _log_unavailable(store, "vllm.startup", cfg)
     if missing:
         return missing
     state = store.log_state
-    findings = state.findings_for("vllm.startup")
-    if findings:
-        return _finding_result("vllm.startup", findings)
-    since = f" since {hms(state.phase_since)}" if state.phase_since else ""
-    if state.phase in (lifecycle.STARTING, lifecycle.LOADING, lifecycle.WARMING):
-        return _result("vllm.startup", Status.UNKNOWN, f"in progress: {state.phase}{since}")
-    if state.phase == lifecycle.NOT_STARTED:
-        return _result("vllm.startup", Status.UNKNOWN, "no startup seen in the log tail yet")
+    failed = _finding_result("vllm.startup", state)
+    if failed is not None:
+        return failed
+    since = state.phase_since
+    if state.phase in lifecycle.BOOTING and since is not None:
+        took = max(0.0, time.time() - since)
+        evidence = [f"{hms(t)} {phase}" for phase, t, _ in state.phase_durations()]
+        summary = f"still starting for {took:.0f} s ({state.phase})"
+        if took > STARTUP_SLOW_S:
+            return _result(
+                "vllm.startup",
+                Status.WARN,
+                summary,
+                evidence,
+                "A start this long usually means a slow model download or torch.compile on a cold cache; "
+                "look at the last lines of the log. If it is stuck, restart vLLM.",
+            )
+        return _result("vllm.startup", Status.UNKNOWN, summary, evidence)
     if state.ready_at is not None:
-        later = "" if state.phase == lifecycle.READY else f"; now {state.phase}"
-        return _result("vllm.startup", Status.PASS, f"ready at {hms(state.ready_at)}{later}")
-    return _result("vllm.startup", Status.UNKNOWN, f"log phase: {state.phase}{since}")
+        story = _phase_story(state)
+        total = state.ready_at - state.run.phases[0][1] if state.run.phases else 0.0
+        summary = f"ready at {hms(state.ready_at)}" + (f" after {total:.0f} s" if total > 0 else "")
+        evidence = [story] if story else []
+        if state.phase in (lifecycle.SHUTTING_DOWN, lifecycle.EXITED):
+            return _result(
+                "vllm.startup",
+                Status.WARN,
+                f"{summary}; stopped at {hms(since or state.ready_at)} (clean shutdown)",
+                evidence,
+                "vLLM was stopped (SIGTERM or Ctrl+C), not crashed. Start it again; `systemctl status` or "
+                "`docker ps -a` shows who stopped it.",
+            )
+        return _result("vllm.startup", Status.PASS, summary, evidence)
+    s = store.server
+    if s is not None and s.ok:
+        return _result(
+            "vllm.startup", Status.PASS, "running (its startup is older than the log tail; /health answers 200)"
+        )
+    if state.phase in (lifecycle.SHUTTING_DOWN, lifecycle.EXITED):
+        return _result("vllm.startup", Status.WARN, f"the log shows vLLM {state.phase} at {hms(since or 0)}")
+    return _result("vllm.startup", Status.UNKNOWN, "no startup seen in the log tail yet")
 
 
 def check_engine(store: Store, cfg: Config) -> CheckResult:
-    missing = _log_unavailable(store, "vllm.engine")
+    missing = _log_unavailable(store, "vllm.engine", cfg)
     if missing:
         return missing
-    findings = store.log_state.findings_for("vllm.engine")
-    if findings:
-        return _finding_result("vllm.engine", findings)
+    state = store.log_state
+    failed = _finding_result("vllm.engine", state)
+    if failed is not None:
+        return failed
+    if state.findings_for("vllm.startup"):
+        return _blocked("vllm.engine", "vllm.startup")
+    if state.ready_at is None and not (store.server is not None and store.server.ok):
+        return _result("vllm.engine", Status.UNKNOWN, "the engine has not started yet")
+    stats = state.stats
+    if stats is not None and state.stats_t is not None:
+        kv = f", KV cache {stats.kv_pct:.1f} %" if stats.kv_pct is not None else ""
+        return _result(
+            "vllm.engine",
+            Status.PASS,
+            f"no fatal error in the log · running {stats.running}, waiting {stats.waiting}{kv}",
+            evidence=[f"{hms(state.stats_t)} stats: {stats.prompt_tps:.1f} prompt tokens/s"],
+        )
     return _result("vllm.engine", Status.PASS, "no fatal engine error in the log")
+
+
+def check_requests(store: Store, cfg: Config) -> CheckResult:
+    missing = _log_unavailable(store, "vllm.requests", cfg)
+    if missing:
+        return missing
+    state = store.log_state
+    now = max(time.time(), state.last_t or 0.0)
+    worst: CheckResult | None = None
+    for f in state.findings_for("vllm.requests"):
+        pattern = f.pattern
+        if isinstance(pattern, AccessRule):
+            count = state.count_access(pattern, now)
+            if count < pattern.min_count:
+                continue  # the burst is over
+            summary = f"{count}× {'/'.join(map(str, sorted(pattern.statuses)))} in {pattern.window_s / 60:.0f} min"
+        else:
+            summary = pattern.meaning
+        result = _result(
+            "vllm.requests",
+            Status.FAIL if pattern.severity == "fail" else Status.WARN,
+            f"{summary} [{pattern.id}]",
+            evidence=[f"{hms(f.t)} log: {f.line[:300]}", f"cause: {pattern.cause}"],
+            fix=pattern.fix,
+        )
+        if worst is None or result.status.rank > worst.status.rank:
+            worst = result
+    if worst is not None:
+        return worst
+    if not state.requests_total:
+        return _result(
+            "vllm.requests",
+            Status.UNKNOWN,
+            "no client requests in the log yet (embedtop's own are not counted)",
+        )
+    return _result("vllm.requests", Status.PASS, f"{state.requests_total} client requests, no error bursts")
 
 
 # ---------------------------------------------------------------- API
@@ -201,11 +296,20 @@ def check_reachable(store: Store, cfg: Config) -> CheckResult:
                 fix="Wait: vLLM opens its port after the model is loaded and warmed up "
                 "('Application startup complete.' in the log).",
             )
-        if phase == lifecycle.CRASHED and store.log_state.findings:
-            root = root_finding(list(store.log_state.findings))
+        root = store.log_state.root_cause()
+        if phase == lifecycle.CRASHED and root is not None:
             evidence.append(f"{hms(root.t)} log: {root.line[:200]}")
             return _result(
                 "api.reachable", Status.FAIL, f"down: {error}; the log shows a crash", evidence, root.pattern.fix
+            )
+        if phase in (lifecycle.SHUTTING_DOWN, lifecycle.EXITED) and "refused" in error:
+            evidence.append(f"{hms(store.log_state.phase_since or s.t)} log: vLLM {phase}")
+            return _result(
+                "api.reachable",
+                Status.FAIL,
+                f"down: the log shows vLLM {phase} (a clean stop, not a crash)",
+                evidence,
+                "Start vLLM again; `systemctl status UNIT` or `docker ps -a` shows who stopped it.",
             )
         return _result(
             "api.reachable", Status.FAIL, f"no answer from {s.url}: {error}", evidence, _down_fix(error, cfg)
@@ -422,6 +526,7 @@ CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
     check_dimensions,
     check_values,
     check_latency,
+    check_requests,
 )
 
 

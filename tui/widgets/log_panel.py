@@ -1,15 +1,41 @@
-"""Log panel: the tail of the vLLM log, newest at the bottom, errors highlighted."""
+"""Log panel: the followed vLLM log as events — tracebacks folded to their root-cause line.
+
+A line-API view (only the visible rows are rendered, so 200 lines/s stay cheap). Keys while it
+has focus: ↑/↓/PgUp/PgDn/Home move the cursor, Enter folds or unfolds the traceback under it,
+End follows the tail again. App keys: `l` cycles the level filter, `o` shows/hides embedtop's own
+requests (hidden by default: their URLs carry `embedtop=`).
+"""
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
+from rich.style import Style
 from rich.text import Text
-from textual.widgets import RichLog
+from textual.binding import Binding
+from textual.geometry import Size
+from textual.scroll_view import ScrollView
+from textual.strip import Strip
 
+from tui.logs.events import LogEvent
 from tui.model.samples import LogLine
 
-MAX_LINES = 500
+MAX_EVENTS = 2000
+FILTERS = ("all", "warnings", "errors")
+_RANK = {None: 1, "DEBUG": 0, "INFO": 1, "WARNING": 2, "ERROR": 3, "CRITICAL": 3}
+_MIN_RANK = {"all": 0, "warnings": 2, "errors": 3}
+
+
+def line_rank(line: LogLine) -> int:
+    if line.kind == "access" and line.status is not None:
+        return 3 if line.status >= 500 else 2 if line.status >= 400 else 1
+    return _RANK.get(line.level, 1)
+
+
+def event_rank(event: LogEvent) -> int:
+    if event.kind == "traceback":
+        return 3
+    return line_rank(event.first)
 
 
 def style_line(line: LogLine) -> Text:
@@ -23,12 +49,190 @@ def style_line(line: LogLine) -> Text:
     return Text(line.text)
 
 
-class LogPanel(RichLog):
-    """A bounded RichLog (RichLog repaints correctly at its cap, unlike Log in Textual 8.2.8)."""
+def summary_text(event: LogEvent) -> Text:
+    """One row for a folded traceback: where, the root-cause line, and how much is folded."""
+    first, root = event.first, event.root_line
+    where = " ".join(x for x in (first.ts, f"({first.proc})" if first.proc else None) if x)
+    text = Text("▸ ", style="bold red")
+    if where:
+        text.append(where + " ", style="red")
+    text.append(root.msg.strip() or root.text, style="bold red")
+    text.append(f"  [traceback, {len(event.lines)} lines: Enter]", style="dim")
+    return text
+
+
+class LogPanel(ScrollView, can_focus=True):
+    """Scrollable, foldable, filterable view of the log events."""
+
+    BINDINGS = [
+        Binding("enter", "toggle", "Fold/unfold", show=False),
+        Binding("up", "cursor(-1)", show=False),
+        Binding("down", "cursor(1)", show=False),
+        Binding("pageup", "cursor(-10)", show=False),
+        Binding("pagedown", "cursor(10)", show=False),
+        Binding("home", "home", show=False),
+        Binding("end", "follow", show=False),
+    ]
 
     def __init__(self, **kwargs) -> None:
-        super().__init__(max_lines=MAX_LINES, wrap=False, markup=False, highlight=False, **kwargs)
+        super().__init__(**kwargs)
+        self.events: list[LogEvent] = []
+        self.expanded: set[int] = set()  # id() of unfolded tracebacks
+        self.level_filter = "all"
+        self.show_ours = False
+        self.hidden_ours = 0
+        self.follow = True
+        self.cursor = 0  # row index
+        self._rows: list[tuple[LogEvent, int]] = []  # (event, line index or -1 for the folded summary)
+        self._seen_total = 0
+        self._last_len = 0  # lines in the last event when we last looked (it may still grow)
+        self._width = 0
+        self._cache: dict[int, Strip] = {}
 
-    def append(self, lines: Iterable[LogLine]) -> None:
-        for line in lines:
-            self.write(style_line(line))
+    # ------------------------------------------------------------------ data
+
+    def sync(self, events: Iterable[LogEvent], total: int) -> None:
+        """Take the store's events: `total` counts every event ever appended, so only new ones are added."""
+        events = list(events) if not isinstance(events, list) else events
+        new = min(total - self._seen_total, len(events))
+        grew = bool(self.events) and len(self.events[-1].lines) != self._last_len
+        if new <= 0 and not grew:
+            return
+        if new > 0:
+            self.events.extend(events[-new:])
+            if len(self.events) > MAX_EVENTS:
+                del self.events[: len(self.events) - MAX_EVENTS]
+        self._seen_total = total
+        self._last_len = len(self.events[-1].lines) if self.events else 0
+        self._rebuild()
+
+    def set_filter(self, level_filter: str) -> None:
+        self.level_filter = level_filter
+        self._rebuild()
+
+    def cycle_filter(self) -> str:
+        self.set_filter(FILTERS[(FILTERS.index(self.level_filter) + 1) % len(FILTERS)])
+        return self.level_filter
+
+    def toggle_ours(self) -> bool:
+        self.show_ours = not self.show_ours
+        self._rebuild()
+        return self.show_ours
+
+    def _visible(self, event: LogEvent) -> bool:
+        first = event.first
+        if first.kind == "access" and first.ours and not self.show_ours:
+            return False
+        return event_rank(event) >= _MIN_RANK[self.level_filter]
+
+    def _rebuild(self) -> None:
+        keep = self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) and not self.follow else None
+        rows: list[tuple[LogEvent, int]] = []
+        width = 0
+        hidden = 0
+        for event in self.events:
+            if not self._visible(event):
+                if event.first.ours:
+                    hidden += 1
+                continue
+            if event.kind == "traceback" and id(event) not in self.expanded:
+                rows.append((event, -1))
+                width = max(width, len(event.root_line.text) + 40)
+            else:
+                for i, line in enumerate(event.lines):
+                    rows.append((event, i))
+                    width = max(width, len(line.text))
+        self._rows = rows
+        self.hidden_ours = hidden
+        self._cache.clear()
+        self._width = width
+        if self.follow or keep is None:
+            self.cursor = max(0, len(rows) - 1)
+        else:
+            self.cursor = next((i for i, r in enumerate(rows) if r[0] is keep[0]), min(self.cursor, len(rows) - 1))
+        self.virtual_size = Size(width, len(rows))
+        if self.follow:
+            self.scroll_end(animate=False, immediate=True, x_axis=False)
+        self.refresh()
+
+    @property
+    def row_count(self) -> int:
+        return len(self._rows)
+
+    def row_text(self, row: int) -> str:
+        """The plain text shown on a row (tests and the screenshot checks use it)."""
+        event, index = self._rows[row]
+        return summary_text(event).plain if index < 0 else event.lines[index].text
+
+    # ------------------------------------------------------------------ actions
+
+    def action_cursor(self, delta: int) -> None:
+        if not self._rows:
+            return
+        self.cursor = max(0, min(len(self._rows) - 1, self.cursor + delta))
+        self.follow = self.cursor == len(self._rows) - 1
+        self._cache.clear()
+        self.scroll_to_region_row(self.cursor)
+        self.refresh()
+
+    def action_home(self) -> None:
+        self.action_cursor(-len(self._rows))
+
+    def action_follow(self) -> None:
+        self.follow = True
+        self.cursor = max(0, len(self._rows) - 1)
+        self._cache.clear()
+        self.scroll_end(animate=False, x_axis=False)
+        self.refresh()
+
+    def action_toggle(self) -> None:
+        if not self._rows:
+            return
+        event, _ = self._rows[self.cursor]
+        if event.kind != "traceback":
+            return
+        key = id(event)
+        if key in self.expanded:
+            self.expanded.discard(key)
+        else:
+            self.expanded.add(key)
+        was_follow, self.follow = self.follow, False
+        self._rebuild()
+        self.follow = was_follow and self.cursor == len(self._rows) - 1
+        self.scroll_to_region_row(self.cursor)
+
+    def scroll_to_region_row(self, row: int) -> None:
+        top = self.scroll_offset.y
+        height = max(1, self.size.height)
+        if row < top:
+            self.scroll_to(y=row, animate=False)
+        elif row >= top + height:
+            self.scroll_to(y=row - height + 1, animate=False)
+
+    # ------------------------------------------------------------------ rendering
+
+    def render_line(self, y: int) -> Strip:
+        scroll_x, scroll_y = self.scroll_offset
+        row = scroll_y + y
+        width = self.size.width
+        style = self.rich_style
+        if row >= len(self._rows):
+            return Strip.blank(width, style)
+        strip = self._cache.get(row)
+        if strip is None:
+            event, index = self._rows[row]
+            text = summary_text(event) if index < 0 else style_line(event.lines[index])
+            text.no_wrap = True
+            if row == self.cursor and self.has_focus:
+                text.stylize(Style(reverse=True))
+            strip = Strip(text.render(self.app.console), text.cell_len)
+            self._cache[row] = strip
+        return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, row)
+
+    def on_focus(self) -> None:
+        self._cache.clear()
+        self.refresh()
+
+    def on_blur(self) -> None:
+        self._cache.clear()
+        self.refresh()

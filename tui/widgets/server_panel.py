@@ -6,9 +6,46 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.config import Config
+from tui.logs import lifecycle
 from tui.model.store import Store
-from tui.rules.catalog import hms, root_finding
+from tui.rules.catalog import hms
 from tui.widgets.panel import RenderPanel
+
+PHASE_STYLE = {
+    lifecycle.CRASHED: "bold red",
+    lifecycle.READY: "green",
+    lifecycle.SERVING: "bold green",
+    lifecycle.EXITED: "red",
+    lifecycle.SHUTTING_DOWN: "red",
+    lifecycle.NOT_STARTED: "dim",
+}
+SHORT = {lifecycle.STARTING: "start", lifecycle.LOADING: "load", lifecycle.WARMING: "warm-up"}
+
+
+def phase_story(state: lifecycle.LogState) -> str:
+    """Time spent in each startup phase, from the log's timestamps: "start 14 s · load 1 s · warm-up 9 s"."""
+    parts = [
+        f"{SHORT[phase]} {secs:.0f} s"
+        for phase, _, secs in state.phase_durations()
+        if phase in SHORT and secs is not None
+    ]
+    return " · ".join(parts)
+
+
+def load_facts(facts: dict[str, str]) -> str:
+    """What loading reported: weights size and time, KV cache size, max concurrency."""
+    parts = []
+    if "weights_gib" in facts:
+        parts.append(f"weights {float(facts['weights_gib']):.2f} GiB")
+    if "weights_s" in facts:
+        parts.append(f"read in {float(facts['weights_s']):.1f} s")
+    if "kv_cache_gib" in facts:
+        parts.append(f"KV {float(facts['kv_cache_gib']):.2f} GiB")
+    if "kv_cache_tokens" in facts:
+        parts.append(f"{facts['kv_cache_tokens']} tok")
+    if "max_concurrency" in facts:
+        parts.append(f"×{float(facts['max_concurrency']):.1f}")
+    return " · ".join(parts)
 
 
 def render_server(store: Store, cfg: Config) -> Table:
@@ -41,11 +78,21 @@ def render_server(store: Store, cfg: Config) -> Table:
     state = store.log_state
     if store.log_batch is not None:
         since = f" since {hms(state.phase_since)}" if state.phase_since else ""
-        style = "red" if state.phase == "crashed" else "green" if state.phase == "ready" else "yellow"
+        style = PHASE_STYLE.get(state.phase, "yellow")
         grid.add_row("phase", Text(f"{state.phase}{since}", style=style))
-    if state.findings:
-        root = root_finding(list(state.findings))
-        grid.add_row("log error", Text(f"{hms(root.t)} {root.pattern.id}", style="red"))
+        story = phase_story(state)
+        if story:
+            grid.add_row("startup", Text(story, style="dim"))
+        facts = load_facts(state.run.facts)
+        if facts:
+            grid.add_row("loaded", Text(facts, style="dim"))
+        if state.stats is not None:
+            st = state.stats
+            kv = f" · KV {st.kv_pct:.1f} %" if st.kv_pct is not None else ""
+            grid.add_row("engine", f"run {st.running} · wait {st.waiting}{kv} · {st.prompt_tps:.0f} tok/s")
+    root = state.root_cause()
+    if root is not None:
+        grid.add_row("log error", Text(f"{hms(root.t)} {root.id}", style="red"))
     return grid
 
 
@@ -54,5 +101,13 @@ class ServerPanel(RenderPanel):
 
     def show(self, store: Store, cfg: Config) -> None:
         state = store.log_state
-        key = (store.server, state.phase, state.phase_since, len(state.findings), store.log_batch is None)
+        key = (
+            store.server,
+            state.phase,
+            state.phase_since,
+            len(state.findings),
+            store.log_batch is None,
+            state.stats_t,
+            len(state.run.facts),
+        )
         self.set(key, lambda: render_server(store, cfg))

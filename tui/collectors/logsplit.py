@@ -1,0 +1,85 @@
+"""Bytes from a log source → parsed lines, safely: bounded lines, bad UTF-8, CR/LF, partial last lines.
+
+Shared by the file tail and the command tails (docker, journald). Never raises on content.
+"""
+
+from __future__ import annotations
+
+from tui.logs.parse import parse_line
+from tui.model.samples import LogLine
+
+MAX_LINE = 16 * 1024  # longer lines are cut: a 1 MB line must not reach the screen whole
+PARTIAL_FLUSH_POLLS = 2  # a last line without newline is shown after this many polls with no new bytes
+
+
+class LineSplitter:
+    """Incremental splitter: `feed(bytes)` → complete lines; `idle()` releases a stale partial line."""
+
+    def __init__(self, skip_first: bool = False) -> None:
+        self._partial = b""
+        self._dropped = 0  # bytes of the current over-long line that were not kept
+        self._skip_first = skip_first  # started mid-file: the first line is probably a fragment
+        self._idle_polls = 0
+
+    def reset(self, skip_first: bool = False) -> None:
+        self.__init__(skip_first)  # type: ignore[misc]
+
+    def feed(self, data: bytes) -> list[LogLine]:
+        if not data:
+            return []
+        self._idle_polls = 0
+        out: list[LogLine] = []
+        start = 0
+        while True:
+            nl = data.find(b"\n", start)
+            if nl < 0:
+                self._keep(data[start:])
+                break
+            self._keep(data[start:nl])
+            raw, dropped = self._partial, self._dropped
+            self._partial, self._dropped = b"", 0
+            start = nl + 1
+            if self._skip_first:
+                self._skip_first = False
+                continue
+            self._emit(raw, dropped, out)
+        return out
+
+    def idle(self) -> list[LogLine]:
+        """Call once per poll that read nothing: a partial line left alone long enough is emitted."""
+        if not self._partial:
+            return []
+        self._idle_polls += 1
+        if self._idle_polls < PARTIAL_FLUSH_POLLS:
+            return []
+        return self.flush()
+
+    def flush(self) -> list[LogLine]:
+        """Emit what is buffered (end of input)."""
+        raw, dropped = self._partial, self._dropped
+        self._partial, self._dropped = b"", 0
+        out: list[LogLine] = []
+        if raw and not self._skip_first:
+            self._emit(raw, dropped, out)
+        return out
+
+    def _keep(self, piece: bytes) -> None:
+        room = MAX_LINE - len(self._partial)
+        if len(piece) <= room:
+            self._partial += piece
+        else:
+            self._partial += piece[: max(room, 0)]
+            self._dropped += len(piece) - max(room, 0)
+
+    @staticmethod
+    def _emit(raw: bytes, dropped: int, out: list[LogLine]) -> None:
+        text = raw.decode("utf-8", "replace")
+        if dropped:
+            text += f" [line cut: {len(raw) + dropped:,} bytes]"
+        if "\r" in text:
+            # CRLF endings, or tqdm redrawing one line with bare CRs: each piece is a line.
+            for piece in text.split("\r"):
+                if piece.strip():
+                    out.append(parse_line(piece))
+        elif text.strip():
+            out.append(parse_line(text))
