@@ -33,8 +33,18 @@ DEATH_LOG = [
     "(EngineCore pid=29878) ERROR 11-24 18:57:01 [multiproc_executor.py:315] Worker proc VllmWorker-0 died "
     "unexpectedly (exit code: -9), shutting down executor.",
     "(APIServer pid=29379) ERROR 11-24 18:57:01 [async_llm.py:906] AsyncLLM output_handler failed.",
-    "(APIServer pid=29379) ERROR 11-24 18:57:01 [async_llm.py:906] vllm.v1.engine.exceptions.EngineDeadError: "
-    "EngineCore encountered an issue. See stack trace (above) for the root cause.",
+    *(
+        f"(APIServer pid=29379) ERROR 11-24 18:57:01 [async_llm.py:906] {x}"
+        for x in (
+            "Traceback (most recent call last):",
+            '  File "/opt/venv/lib/python3.11/site-packages/vllm/v1/engine/async_llm.py", line 849, in output_handler',
+            "    outputs = await engine_core.get_output_async()",
+            '  File "/opt/venv/lib/python3.11/site-packages/vllm/v1/engine/core_client.py", line 1235, in get_output_async',
+            "    raise self._format_exception(outputs) from None",
+            "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. See stack trace (above) for "
+            "the root cause.",
+        )
+    ),
     'INFO:     127.0.0.1:53054 - "POST /v1/embeddings HTTP/1.1" 500 Internal Server Error',
     'INFO:     127.0.0.1:53064 - "GET /health HTTP/1.1" 503 Service Unavailable',
 ]
@@ -83,3 +93,12 @@ def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
     else:
         raise ValueError(scenario)
     return store
+
+
+def frozen_app(scenario: str):  # -> EmbedtopApp (imported late: tests that need no Textual stay light)
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+
+    log = Path("/var/log/vllm.log")
+    cfg = Config(url=URL, log=log, model="Qwen3-Embedding-4B")
+    return EmbedtopApp(cfg, live=False, store=frozen_store(scenario, log))

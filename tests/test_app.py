@@ -157,3 +157,75 @@ def test_detail_text_has_fix_and_evidence() -> None:
     console.print(render_detail(r))
     text = console.export_text()
     assert "Fix" in text and "Serve it" in text and "Evidence" in text and "12:00:00 probe" in text
+
+
+# ---------------------------------------------------------------- log panel
+
+
+async def test_log_panel_folds_tracebacks_and_unfolds_on_enter() -> None:
+    from tests.frozen import frozen_app
+    from tui.widgets.log_panel import LogPanel
+
+    app = frozen_app("engine-dead")
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.query_one(LogPanel)
+        folded = [i for i in range(panel.row_count) if panel.row_text(i).startswith("▸ +6 ")]
+        assert len(folded) == 1, [panel.row_text(i) for i in range(panel.row_count)]
+        row = folded[0]
+        assert "EngineDeadError" in panel.row_text(row)  # the root line, not "AsyncLLM output_handler failed."
+        n = panel.row_count
+        panel.focus()
+        await pilot.pause()
+        await pilot.press(*["up"] * (panel.cursor - row))
+        assert panel.cursor == row and not panel.follow
+        await pilot.press("enter")
+        assert panel.row_count == n + 6
+        assert panel.row_text(row).endswith("AsyncLLM output_handler failed.")
+        assert panel.row_text(row + 1).endswith("Traceback (most recent call last):")
+        await pilot.press("enter")
+        assert panel.row_count == n
+        await pilot.press("end")
+        assert panel.follow and panel.cursor == n - 1
+
+
+async def test_log_level_filter_key() -> None:
+    from tests.frozen import frozen_app
+    from tui.widgets.log_panel import LogPanel
+
+    app = frozen_app("engine-dead")
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.query_one(LogPanel)
+        everything = panel.row_count
+        await pilot.press("l")
+        assert panel.level_filter == "warnings" and "warnings only" in str(panel.border_title)
+        warnings = [panel.row_text(i) for i in range(panel.row_count)]
+        assert 0 < len(warnings) < everything
+        assert all(" ERROR " in x or x.startswith("▸") or '" 5' in x or '" 4' in x for x in warnings)
+        await pilot.press("l")
+        assert panel.level_filter == "errors"
+        assert not any('" 200 OK' in panel.row_text(i) for i in range(panel.row_count))
+        await pilot.press("l")
+        assert panel.level_filter == "all" and panel.row_count == everything
+
+
+async def test_own_requests_are_hidden_in_the_live_log(tmp_path: Path) -> None:
+    from tui.widgets.log_panel import LogPanel
+
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target, probe_interval=0.2, interval=0.2)
+        async with app.run_test(size=(120, 36)) as pilot:
+            panel = app.query_one(LogPanel)
+            await wait_for(pilot, lambda: panel.hidden_ours >= 3)
+            rows = [panel.row_text(i) for i in range(panel.row_count)]
+            assert not any("embedtop=" in x for x in rows)
+            assert "own requests hidden (o)" in str(panel.border_title)
+            assert app.store.log_state.requests_total == 0  # ours are not client traffic
+            await pilot.press("o")
+            rows = [panel.row_text(i) for i in range(panel.row_count)]
+            assert any('"POST /v1/embeddings?embedtop=probe HTTP/1.1" 200' in x for x in rows)
+            assert any('"GET /health?embedtop=health HTTP/1.1" 200' in x for x in rows)
+            # The lifecycle reached from the demo's log, with phase times.
+            assert app.store.log_state.phase == "ready"
+    finally:
+        target.stop()

@@ -2,19 +2,9 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
-from tests.frozen import URL, frozen_store
-from tui.app import EmbedtopApp
-from tui.config import Config
-
-
-def frozen_app(scenario: str) -> EmbedtopApp:
-    log = Path("/var/log/vllm.log")
-    cfg = Config(url=URL, log=log, model="Qwen3-Embedding-4B")
-    return EmbedtopApp(cfg, live=False, store=frozen_store(scenario, log))
+from tests.frozen import frozen_app
 
 
 @pytest.mark.parametrize("scenario", ["healthy", "engine-dead"])

@@ -224,6 +224,8 @@ class LogState:
             self.requests_total += 1
             if self.phase == READY and 200 <= line.status < 300:
                 self._set(SERVING, t)
+            if self.in_shutdown and line.status >= 500:
+                return  # requests aborted by a shutdown: the phase says it, not a request failure
             for rule in catalog.ACCESS_RULES:
                 if line.status in rule.statuses and path.startswith(rule.path_prefix):
                     count = self.count_access(rule, t)
@@ -247,7 +249,11 @@ class LogState:
             return
         if self.in_shutdown:
             return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (vllm-facts §2)
-        check = "vllm.engine" if self.ready_at is not None else "vllm.startup"
+        # After "ready" it is the engine; in a log that starts mid-run (no startup seen), the
+        # engine.* entries (deaths of a running engine) are too.
+        started = any(phase == STARTING for phase, _ in self.run.phases)
+        running = self.ready_at is not None or (not started and pattern.id.startswith("engine."))
+        check = "vllm.engine" if running else "vllm.startup"
         self._add(Finding(pattern, text, t, check))
         if pattern.severity == "fail":
             self._set(CRASHED, t)

@@ -50,14 +50,13 @@ def style_line(line: LogLine) -> Text:
 
 
 def summary_text(event: LogEvent) -> Text:
-    """One row for a folded traceback: where, the root-cause line, and how much is folded."""
+    """One row for a folded traceback: how many lines are folded, where, and the root-cause line."""
     first, root = event.first, event.root_line
     where = " ".join(x for x in (first.ts, f"({first.proc})" if first.proc else None) if x)
-    text = Text("▸ ", style="bold red")
+    text = Text(f"▸ +{len(event.lines) - 1} ", style="bold red")
     if where:
         text.append(where + " ", style="red")
     text.append(root.msg.strip() or root.text, style="bold red")
-    text.append(f"  [traceback, {len(event.lines)} lines: Enter]", style="dim")
     return text
 
 
@@ -152,8 +151,13 @@ class LogPanel(ScrollView, can_focus=True):
             self.cursor = next((i for i, r in enumerate(rows) if r[0] is keep[0]), min(self.cursor, len(rows) - 1))
         self.virtual_size = Size(width, len(rows))
         if self.follow:
-            self.scroll_end(animate=False, immediate=True, x_axis=False)
+            # After the new virtual size is laid out, or the scroll would clamp to the old end.
+            self.call_after_refresh(self._to_end)
         self.refresh()
+
+    def _to_end(self) -> None:
+        if self.follow:
+            self.scroll_to(y=max(0, len(self._rows) - self.size.height), animate=False)
 
     @property
     def row_count(self) -> int:
@@ -182,7 +186,7 @@ class LogPanel(ScrollView, can_focus=True):
         self.follow = True
         self.cursor = max(0, len(self._rows) - 1)
         self._cache.clear()
-        self.scroll_end(animate=False, x_axis=False)
+        self._to_end()
         self.refresh()
 
     def action_toggle(self) -> None:
@@ -223,6 +227,7 @@ class LogPanel(ScrollView, can_focus=True):
             event, index = self._rows[row]
             text = summary_text(event) if index < 0 else style_line(event.lines[index])
             text.no_wrap = True
+            text.stylize_before(style)  # the widget's colours under the line's own
             if row == self.cursor and self.has_focus:
                 text.stylize(Style(reverse=True))
             strip = Strip(text.render(self.app.console), text.cell_len)

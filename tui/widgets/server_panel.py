@@ -52,8 +52,7 @@ def render_server(store: Store, cfg: Config) -> Table:
     grid = Table.grid(padding=(0, 1))
     grid.add_column(style="bold", no_wrap=True)
     grid.add_column(overflow="fold")
-    s = store.server
-    grid.add_row("URL", cfg.url)
+    s = store.server  # the URL is in the header; every row here is about the server's state
     if s is None:
         grid.add_row("health", Text("waiting for first poll…", style="dim"))
     elif s.health.status is None:
@@ -63,14 +62,13 @@ def render_server(store: Store, cfg: Config) -> Table:
         grid.add_row("health", Text(f"200 OK · {ms:.0f} ms", style="bold green"))
     else:
         grid.add_row("health", Text(f"HTTP {s.health.status}", style="bold red"))
+    m = s.models[0] if s is not None and s.models else None
     if s is not None and s.version:
-        grid.add_row("vLLM", s.version)
-    if s is not None and s.models:
-        m = s.models[0]
+        max_len = f" · max len {m.max_model_len:,}" if m is not None and m.max_model_len else ""
+        grid.add_row("vLLM", f"{s.version}{max_len}")
+    if s is not None and m is not None:
         more = f" (+{len(s.models) - 1})" if len(s.models) > 1 else ""
         grid.add_row("model", f"{m.id}{more}")
-        if m.max_model_len:
-            grid.add_row("max len", f"{m.max_model_len:,} tokens")
         if m.root and m.root != m.id:
             grid.add_row("root", m.root)
     elif s is not None and s.models_error:
