@@ -205,3 +205,31 @@ def test_log_time_infers_the_year() -> None:
     assert datetime.fromtimestamp(log_time("12-31 23:59:00", ref)).year == 2025
     assert datetime.fromtimestamp(log_time("01-01 10:00:00", ref)).year == 2026
     assert log_time("13-45 99:99:99", ref) == ref  # garbage: no crash
+
+
+def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
+    from tui.logs.lifecycle import _FACTS, _MILESTONES, MSG_START_RE
+
+    regexes = [r for _, r in _MILESTONES] + [r for _, r in _FACTS]
+    seen = 0
+    for path in sorted(FIXTURES.glob("*/*.log")):
+        for raw in path.read_text(errors="replace").splitlines():
+            line = parse_line(raw)
+            if line.kind in ("vllm", "uvicorn") and any(r.search(line.msg) for r in regexes):
+                seen += 1
+                assert MSG_START_RE.match(line.msg), raw
+    # And the older forms quoted in vllm-facts §2, which no 0.32 capture holds.
+    for msg in (
+        "vLLM API server version 0.6.3.post1",
+        "Loading model weights took 7.5 GB",
+        "# GPU blocks: 2000, # CPU blocks: 512",
+        "GPU KV cache size: 141,024 tokens",
+        "Maximum concurrency for 40,960 tokens per request: 3.44x",
+        "Starting vLLM API server on http://0.0.0.0:8000",
+        "Memory profiling takes 5.12 seconds",
+        "vLLM server version 0.33.0, serving model Qwen/Qwen3-Embedding-4B",
+        "Uvicorn running on socket ('0.0.0.0', 8000) (Press CTRL+C to quit)",
+        "Shutting down FastAPI HTTP server.",
+    ):
+        assert any(r.search(msg) for r in regexes) and MSG_START_RE.match(msg), msg
+    assert seen > 150

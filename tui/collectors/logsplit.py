@@ -12,6 +12,12 @@ MAX_LINE = 16 * 1024  # longer lines are cut: a 1 MB line must not reach the scr
 PARTIAL_FLUSH_POLLS = 2  # a last line without newline is shown after this many polls with no new bytes
 
 
+def _cut(line: str) -> str:
+    """A bounded head of an over-long line, saying how long it was."""
+    size = len(line.encode("utf-8", "replace"))
+    return line.encode("utf-8", "replace")[:MAX_LINE].decode("utf-8", "replace") + f" [line cut: {size:,} bytes]"
+
+
 class LineSplitter:
     """Incremental splitter: `feed(bytes)` → complete lines; `idle()` releases a stale partial line."""
 
@@ -28,21 +34,32 @@ class LineSplitter:
         if not data:
             return []
         self._idle_polls = 0
+        last_nl = data.rfind(b"\n")
+        if last_nl < 0:
+            self._keep(data)
+            return []
+        head, rest = data[:last_nl], data[last_nl + 1 :]
+        first_nl = head.find(b"\n")
+        first, body = (head, b"") if first_nl < 0 else (head[:first_nl], head[first_nl + 1 :])
+        # The buffered partial line ends at the first newline of this chunk.
+        self._keep(first)
+        raw, dropped = self._partial, self._dropped
+        self._partial, self._dropped = b"", 0
         out: list[LogLine] = []
-        start = 0
-        while True:
-            nl = data.find(b"\n", start)
-            if nl < 0:
-                self._keep(data[start:])
-                break
-            self._keep(data[start:nl])
-            raw, dropped = self._partial, self._dropped
-            self._partial, self._dropped = b"", 0
-            start = nl + 1
-            if self._skip_first:
-                self._skip_first = False
-                continue
+        if self._skip_first:
+            self._skip_first = False
+        else:
             self._emit(raw, dropped, out)
+        if first_nl >= 0:
+            # Complete lines: decode once (no multi-byte character can straddle a newline), then split.
+            for line in body.decode("utf-8", "replace").split("\n"):
+                if len(line) > MAX_LINE:
+                    line = _cut(line)
+                if "\r" in line:
+                    self._emit_text(line, out)
+                elif line and not line.isspace():
+                    out.append(parse_line(line))
+        self._keep(rest)
         return out
 
     def idle(self) -> list[LogLine]:
@@ -71,11 +88,15 @@ class LineSplitter:
             self._partial += piece[: max(room, 0)]
             self._dropped += len(piece) - max(room, 0)
 
-    @staticmethod
-    def _emit(raw: bytes, dropped: int, out: list[LogLine]) -> None:
+    @classmethod
+    def _emit(cls, raw: bytes, dropped: int, out: list[LogLine]) -> None:
         text = raw.decode("utf-8", "replace")
         if dropped:
             text += f" [line cut: {len(raw) + dropped:,} bytes]"
+        cls._emit_text(text, out)
+
+    @staticmethod
+    def _emit_text(text: str, out: list[LogLine]) -> None:
         if "\r" in text:
             # CRLF endings, or tqdm redrawing one line with bare CRs: each piece is a line.
             for piece in text.split("\r"):

@@ -8,6 +8,8 @@ vllm-facts text it names.
 from __future__ import annotations
 
 import re
+import re._constants as _sre_c  # the regex parser, to find the literal text each regex requires
+import re._parser as _sre_p
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
@@ -28,7 +30,7 @@ class LogPattern:
     fix: str
     versions: str
     generic: bool = False
-    levels: str = "error"  # "error": ERROR/CRITICAL/WARNING/unprefixed lines; "info": INFO lines
+    levels: str = "error"  # "error": ERROR/CRITICAL/unprefixed lines; "warning": those and WARNING; "info": INFO
     seen_in: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
 
@@ -107,26 +109,78 @@ _INFO_PATTERNS = tuple(p for p in PATTERNS if p.levels == "info")
 BY_ID = {p.id: p for p in PATTERNS} | {r.id: r for r in ACCESS_RULES}
 
 
-def _any_of(patterns: tuple[LogPattern, ...]) -> re.Pattern[str]:
-    """One regex that fires where any of the patterns would: a C-speed pre-filter for every line."""
-    parts = [re.sub(r"\(\?P<\w+>", "(?:", r.pattern) for p in patterns for r in p.regexes]
-    return re.compile("|".join(f"(?:{x})" for x in parts))
+def _literals(items: list) -> list[str] | None:
+    """Literal strings one of which every match must contain, or None if none is found (≥ 4 chars)."""
+    if len(items) == 1 and items[0][0] is _sre_c.BRANCH:
+        out: list[str] = []
+        for alt in items[0][1][1]:
+            sub = _literals(list(alt))
+            if sub is None:
+                return None
+            out += sub
+        return out
+    best = cur = ""
+    for op, av in items:
+        if op is _sre_c.LITERAL:
+            cur += chr(av)
+            continue
+        best, cur = max(best, cur, key=len), ""
+    best = max(best, cur, key=len)
+    if len(best) >= 4:
+        return [best]
+    for op, av in items:  # a required alternation inside the sequence: `x(?:a|b)c`, `(a|b)c`
+        sub = None
+        if op is _sre_c.SUBPATTERN:
+            sub = _literals(list(av[-1]))
+        elif op is _sre_c.BRANCH:
+            sub = _literals([(op, av)])
+        if sub is not None:
+            return sub
+    return None
 
 
-_ERROR_ANY = _any_of(_ERROR_PATTERNS)
-_INFO_ANY = _any_of(_INFO_PATTERNS)
+def required_literals(regex: re.Pattern[str]) -> list[str] | None:
+    """Literal strings one of which every match of `regex` contains (None: no such gate found)."""
+    return _literals(list(_sre_p.parse(regex.pattern)))
+
+
+def needles(patterns: tuple[LogPattern, ...]) -> tuple[tuple[str, ...], tuple[LogPattern, ...]]:
+    """(literals that gate the patterns, patterns that have none and are always tried)."""
+    found: set[str] = set()
+    always: list[LogPattern] = []
+    for p in patterns:
+        for regex in p.regexes:
+            lits = required_literals(regex)
+            if lits is None:
+                always.append(p)
+                break
+            found.update(lits)
+    return tuple(sorted(found, key=len)), tuple(always)
+
+
+_LEVELS = {"error": ("ERROR", "CRITICAL", None), "warning": ("ERROR", "CRITICAL", None, "WARNING"), "info": ("INFO",)}
+_BY_LEVEL = {
+    level: tuple(p for p in PATTERNS if level in _LEVELS[p.levels])
+    for level in ("ERROR", "CRITICAL", None, "WARNING", "INFO")
+}
+_GATES = {level: needles(patterns) for level, patterns in _BY_LEVEL.items()}
 
 
 def match(text: str, level: str | None) -> tuple[LogPattern, re.Match[str]] | None:
-    """The first catalog entry that fires on a line of this level, in catalog order."""
-    if level in (None, "ERROR", "CRITICAL", "WARNING"):
-        candidates, any_of = _ERROR_PATTERNS, _ERROR_ANY
-    elif level == "INFO":
-        candidates, any_of = _INFO_PATTERNS, _INFO_ANY
-    else:
+    """The first catalog entry that fires on a line of this level (None: unprefixed), in catalog order.
+
+    Each entry's regexes are gated by the literal text they require, so the common line costs a few
+    substring tests, not dozens of regex searches."""
+    candidates = _BY_LEVEL.get(level)
+    if not candidates:
         return None
-    if any_of.search(text) is None:
-        return None
+    literals, always = _GATES[level]
+    if not always:
+        for lit in literals:
+            if lit in text:
+                break
+        else:
+            return None
     for pattern in candidates:
         m = pattern.search(text)
         if m is not None:

@@ -68,6 +68,18 @@ _NEW_RUN_RE = re.compile(
 )
 _ANY_MILESTONE = re.compile("|".join(f"(?:{r.pattern})" for _, r in _MILESTONES))
 
+
+# Every milestone and fact line starts with one of these (checked, for all captures, by
+# tests/test_log_lifecycle.py): one anchored match instead of a dozen searches per INFO line.
+MSG_START_RE = re.compile(
+    r"Starting |Loading |Model loading |init engine |Available KV |Using max model len|Resolved architecture|"
+    r"Supported[_ ]tasks|non-default args|args: |Initializing an? |Warming up model|Capturing |"
+    r"Application startup complete|Shutting down|Finished server process|Memory profiling|"
+    r"vLLM (?:API )?server version|Uvicorn running|\[shutdown\] (?:API server: shutdown triggered|EngineCore: trigger)|"
+    r"# \w+ blocks|\w+(?: \+ host)? KV cache size|Maximum concurrency|\s*[▄█▀]"
+)
+
+
 # Facts worth showing, read from INFO lines: name → regex with one or two groups.
 _FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("version", re.compile(r"(?:vLLM API server version |█  version |vLLM server version )([^\s,]+)")),
@@ -83,7 +95,7 @@ _FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("tasks", re.compile(r"Supported[_ ]tasks: (\[.*\])")),
     ("listen", re.compile(r"Starting vLLM (?:API )?server(?: \d+)? on (\S+)")),
 )
-_FACT_HINT = re.compile(r"version|model|Resolved arch|max model len|took|KV cache|concurrency|tasks: |Starting vLLM")
+
 
 
 @dataclass(frozen=True)
@@ -126,7 +138,7 @@ class LogState:
         self.stats: Stats | None = None
         self.stats_t: float | None = None
         self.last_t: float | None = None  # time of the last line
-        self.access: deque[tuple[float, int, str]] = deque(maxlen=5000)  # (t, status, path), not ours
+        self.windows: dict[str, deque[float]] = {r.id: deque() for r in catalog.ACCESS_RULES}  # times per rule
         self.requests_total = 0
         self._ts_cache: tuple[str, float] = ("", 0.0)
         self._now = now
@@ -147,10 +159,11 @@ class LogState:
         level = line.level
         if (kind == "vllm" and level in ("INFO", "DEBUG")) or kind == "uvicorn":
             msg = line.msg
-            if _ANY_MILESTONE.search(msg):
-                self._milestone(msg, t)
-            if kind == "vllm" and _FACT_HINT.search(msg):
-                self._facts(msg)
+            if MSG_START_RE.match(msg) is not None:
+                if _ANY_MILESTONE.search(msg):
+                    self._milestone(msg, t)
+                if kind == "vllm":
+                    self._facts(msg)
             if "Avg prompt throughput" in msg:
                 stats = parse_stats(msg)
                 if stats is not None:
@@ -219,7 +232,6 @@ class LogState:
         if line.ours or line.status is None or line.path is None:
             return
         path = line.path
-        self.access.append((t, line.status, path))
         if path.startswith("/v1/"):
             self.requests_total += 1
             if self.phase == READY and 200 <= line.status < 300:
@@ -228,20 +240,18 @@ class LogState:
                 return  # requests aborted by a shutdown: the phase says it, not a request failure
             for rule in catalog.ACCESS_RULES:
                 if line.status in rule.statuses and path.startswith(rule.path_prefix):
+                    self.windows[rule.id].append(t)
                     count = self.count_access(rule, t)
                     if count >= rule.min_count:
                         self._add(Finding(rule, line.text, t, "vllm.requests", count))
 
     def count_access(self, rule: catalog.AccessRule, now: float) -> int:
-        """How many (not ours) access lines in the rule's window match it."""
+        """How many (not ours) access lines matching the rule fell in its window up to `now`."""
+        window = self.windows[rule.id]
         start = now - rule.window_s
-        n = 0
-        for t, status, path in reversed(self.access):
-            if t < start:
-                break
-            if status in rule.statuses and path.startswith(rule.path_prefix):
-                n += 1
-        return n
+        while window and window[0] < start:
+            window.popleft()
+        return len(window)
 
     def _finding(self, pattern: catalog.LogPattern, text: str, t: float) -> None:
         if pattern.scope == "request":

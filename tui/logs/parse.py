@@ -60,10 +60,17 @@ def _pid(m: re.Match[str]) -> int | None:
 
 def parse_line(raw: str) -> LogLine:
     """Classify one log line. Never raises."""
-    text = clean(raw)
+    text = raw
+    if "\x1b" in text:
+        text = ANSI_RE.sub("", text)
+    if "\x00" in text:
+        text = text.replace("\x00", "")
+    if text[-1:] in ("\n", "\r"):
+        text = text.rstrip("\r\n")
     m = VLLM_RE.match(text)
     if m is not None:
-        return LogLine(text, m["level"], "vllm", m["proc"], _pid(m), m["ts"], m["src"], m["msg"])
+        proc, pid, level, ts, src, msg = m.groups()
+        return LogLine(text, level, "vllm", proc, int(pid) if pid else None, ts, src, msg)
     if ":  " in text or ": " in text[:40]:
         m = ACCESS_RE.match(text)
         if m is not None:
