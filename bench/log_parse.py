@@ -7,6 +7,7 @@ Run: .venv/bin/python bench/log_parse.py [--repeat N]
 from __future__ import annotations
 
 import argparse
+import os
 import platform
 import time
 from pathlib import Path
@@ -37,7 +38,8 @@ def main() -> None:
     raw_lines = data.decode("utf-8", "replace").split("\n")
     n = len(raw_lines)
     print(f"corpus: {len(files)} real logs × {args.repeat} = {n:,} lines, {len(data) / 1e6:.1f} MB")
-    print(f"machine: {platform.node()} · {platform.processor() or platform.machine()} · Python {platform.python_version()}")
+    cpu = platform.processor() or platform.machine()
+    print(f"machine: {platform.node()} · {cpu} · {os.cpu_count()} cores · Python {platform.python_version()}")
 
     parsed: list = []
 
@@ -67,8 +69,13 @@ def main() -> None:
             g.feed(line)
 
     t_parse = best_of(parse)
-    for name, fn in (("parse_line", None), ("split+decode+parse", split), ("lifecycle+catalog", lifecycle),
-                     ("event grouping", group), ("whole path", whole)):
+    for name, fn in (
+        ("parse_line", None),
+        ("split+decode+parse", split),
+        ("lifecycle+catalog", lifecycle),
+        ("event grouping", group),
+        ("whole path", whole),
+    ):
         t = t_parse if fn is None else best_of(fn)
         print(f"{name:>20}: {n / t / 1000:8.0f} k lines/s  ({t * 1000:.0f} ms)")
 

@@ -97,7 +97,6 @@ _FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 )
 
 
-
 @dataclass(frozen=True)
 class Finding:
     """A catalog failure seen in the log, with the line that proves it and when it was logged."""
