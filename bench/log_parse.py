@@ -12,10 +12,10 @@ import platform
 import time
 from pathlib import Path
 
-from tui.collectors.logsplit import LineSplitter
 from tui.logs.events import EventGrouper
 from tui.logs.lifecycle import LogState
 from tui.logs.parse import parse_line
+from tui.logs.split import LineSplitter
 
 FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "vllm-0.32-cpu"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from tui.collectors.logsplit import MAX_LINE, PARTIAL_FLUSH_POLLS
 from tui.collectors.logtail import LogTail
+from tui.logs.split import MAX_LINE, PARTIAL_FLUSH_POLLS
 
 
 def texts(tail: LogTail) -> list[str]:

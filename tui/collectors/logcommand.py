@@ -17,7 +17,7 @@ import subprocess
 import time
 from collections.abc import Callable
 
-from tui.collectors.logsplit import LineSplitter
+from tui.logs.split import LineSplitter
 from tui.model.samples import LogBatch, LogLine
 
 CHUNK = 256 * 1024

@@ -10,7 +10,7 @@ import os
 import time
 from pathlib import Path
 
-from tui.collectors.logsplit import LineSplitter
+from tui.logs.split import LineSplitter
 from tui.model.samples import LogBatch
 
 START_BYTES = 64 * 1024  # read only the tail of an existing log at start

@@ -37,9 +37,10 @@ class VllmLogWriter:
                 self._fh.write(line + "\n")
             self._fh.flush()
 
-    def vllm(self, proc: str, level: str, src: str, msg: str) -> None:
+    def vllm(self, proc: str, level: str, src: str, msg: str, ago: float = 0.0) -> None:
+        """One vLLM logger record, stamped `ago` seconds before now."""
         pid = {"APIServer": self.api_pid, "EngineCore": self.core_pid}.get(proc, self.worker_pid)
-        stamp = time.strftime("%m-%d %H:%M:%S", time.localtime(self.clock()))
+        stamp = time.strftime("%m-%d %H:%M:%S", time.localtime(self.clock() - ago))
         self.raw(f"({proc} pid={pid}) {level} {stamp} [{src}] {msg}")
 
     def access(self, client: str, method: str, path: str, status: int) -> None:
@@ -49,24 +50,28 @@ class VllmLogWriter:
     # ------------------------------------------------------------ sequences
 
     def startup_loading(self, model: str, served: str, port: int, max_len: int) -> None:
-        """From the banner to 'Warming up model' (the API port is not open yet)."""
+        """From the banner to 'Warming up model' (the API port is not open yet).
+
+        Stamped as a real start spreads out (banner 30 s ago, weights 22–17 s ago, then warm-up), so
+        the lifecycle shows believable phase times even though the demo writes it at once."""
         self.raw("Triton is installed, but doesn't include CPU backend. Disabling Triton.")
         a = "APIServer"
-        self.vllm(a, "INFO", "api_utils.py:347", "")
-        self.vllm(a, "INFO", "api_utils.py:347", "       █     █     █▄   ▄█")
-        self.vllm(a, "INFO", "api_utils.py:347", " ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.32.0")
-        self.vllm(a, "INFO", "api_utils.py:347", f"  █▄█▀ █     █     █     █  model   {model}")
-        self.vllm(a, "INFO", "api_utils.py:347", "   ▀▀  ▀▀▀▀▀ ▀▀▀▀▀ ▀     ▀")
-        self.vllm(a, "INFO", "api_utils.py:347", "")
+        self.vllm(a, "INFO", "api_utils.py:347", "", ago=30)
+        self.vllm(a, "INFO", "api_utils.py:347", "       █     █     █▄   ▄█", ago=30)
+        self.vllm(a, "INFO", "api_utils.py:347", " ▄▄ ▄█ █     █     █ ▀▄▀ █  version 0.32.0", ago=30)
+        self.vllm(a, "INFO", "api_utils.py:347", f"  █▄█▀ █     █     █     █  model   {model}", ago=30)
+        self.vllm(a, "INFO", "api_utils.py:347", "   ▀▀  ▀▀▀▀▀ ▀▀▀▀▀ ▀     ▀", ago=30)
+        self.vllm(a, "INFO", "api_utils.py:347", "", ago=30)
         self.vllm(
             a,
             "INFO",
             "api_utils.py:286",
             f"non-default args: {{'model_tag': '{model}', 'host': '127.0.0.1', 'port': {port}, "
             f"'model': '{model}', 'runner': 'pooling', 'served_model_name': ['{served}']}}",
+            ago=30,
         )
-        self.vllm(a, "INFO", "model.py:733", "Resolved architecture: Qwen3ForCausalLM")
-        self.vllm(a, "INFO", "model.py:2152", f"Using max model len {max_len}")
+        self.vllm(a, "INFO", "model.py:733", "Resolved architecture: Qwen3ForCausalLM", ago=30)
+        self.vllm(a, "INFO", "model.py:2152", f"Using max model len {max_len}", ago=29)
         c = "EngineCore"
         self.vllm(
             c,
@@ -74,17 +79,20 @@ class VllmLogWriter:
             "core.py:133",
             f"Initializing a V1 LLM engine (v0.32.0) with config: model='{model}', dtype=torch.bfloat16, "
             f"max_seq_len={max_len}, served_model_name={served}, enable_prefix_caching=False",
+            ago=24,
         )
         w = "Worker"
-        self.vllm(w, "INFO", "gpu_model_runner.py:4979", f"Starting to load model {model}...")
+        self.vllm(w, "INFO", "gpu_model_runner.py:4979", f"Starting to load model {model}...", ago=22)
         self.raw(
             "Loading safetensors checkpoint shards:   0% Completed | 0/2 [00:00<?, ?it/s]",
             "Loading safetensors checkpoint shards: 100% Completed | 2/2 [00:03<00:00,  1.62s/it]",
             "",
         )
-        self.vllm(w, "INFO", "default_loader.py:501", "Loading weights took 3.27 seconds")
-        self.vllm(w, "INFO", "gpu_model_runner.py:5088", "Model loading took 7.55 GiB memory and 4.118203 seconds")
-        self.vllm(w, "INFO", "gpu_model_runner.py:3901", "Warming up model for the compilation...")
+        self.vllm(w, "INFO", "default_loader.py:501", "Loading weights took 3.27 seconds", ago=18)
+        self.vllm(
+            w, "INFO", "gpu_model_runner.py:5088", "Model loading took 7.55 GiB memory and 4.118203 seconds", ago=17
+        )
+        self.vllm(w, "INFO", "gpu_model_runner.py:3901", "Warming up model for the compilation...", ago=17)
 
     def startup_ready(self, served: str, port: int) -> None:
         """From warm-up done to 'Application startup complete.' (the port is open after this)."""

@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from tui.collectors.logsplit import LineSplitter
 from tui.logs.lifecycle import Finding, LogState
+from tui.logs.split import LineSplitter
 
 CHUNK = 1024 * 1024
 
