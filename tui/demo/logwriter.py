@@ -150,41 +150,39 @@ class VllmLogWriter:
             f"Running: {running} reqs, Waiting: {waiting} reqs, GPU KV cache usage: 0.0%, Prefix cache hit rate: 0.0%",
         )
 
+    def record(self, proc: str, level: str, src: str, *msgs: str) -> None:
+        """A multi-line record: vLLM repeats the whole prefix on every line (NewLineFormatter)."""
+        for msg in msgs:
+            self.vllm(proc, level, src, msg)
+
     def engine_death(self) -> None:
         """The real sequence of a worker killed with SIGKILL (runB-full-session.log, vLLM 0.32)."""
-        c, src = "EngineCore", "core.py:1512"
-        self.vllm(c, "ERROR", src, "EngineCore encountered a fatal error.")
-        self.vllm(c, "ERROR", src, "Traceback (most recent call last):")
-        self.vllm(
-            c,
+        self.record(
+            "EngineCore",
             "ERROR",
-            src,
+            "core.py:1512",
+            "EngineCore encountered a fatal error.",
+            "Traceback (most recent call last):",
             '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/executor/'
             'multiproc_executor.py", line 399, in collective_rpc',
+            '    raise RuntimeError("Executor failed.")',
+            "RuntimeError: Executor failed.",
         )
-        self.vllm(c, "ERROR", src, '    raise RuntimeError("Executor failed.")')
-        self.vllm(c, "ERROR", src, "RuntimeError: Executor failed.")
         self.vllm(
-            c,
+            "EngineCore",
             "ERROR",
             "multiproc_executor.py:315",
             "Worker proc VllmWorker-0 died unexpectedly (exit code: -9), shutting down executor.",
         )
-        a, src = "APIServer", "async_llm.py:906"
-        self.vllm(a, "ERROR", src, "AsyncLLM output_handler failed.")
-        self.vllm(a, "ERROR", src, "Traceback (most recent call last):")
-        self.vllm(
-            a,
+        self.record(
+            "APIServer",
             "ERROR",
-            src,
+            "async_llm.py:906",
+            "AsyncLLM output_handler failed.",
+            "Traceback (most recent call last):",
             '  File "/usr/local/lib/python3.12/dist-packages/vllm/v1/engine/core_client.py", '
             "line 1235, in get_output_async",
-        )
-        self.vllm(a, "ERROR", src, "    raise self._format_exception(outputs) from None")
-        self.vllm(
-            a,
-            "ERROR",
-            src,
+            "    raise self._format_exception(outputs) from None",
             "vllm.v1.engine.exceptions.EngineDeadError: EngineCore encountered an issue. "
             "See stack trace (above) for the root cause.",
         )

@@ -148,14 +148,16 @@ def _phase_story(state: LogState) -> str:
     return " · ".join(parts[:4])
 
 
+def _log_verdict(store: Store, cfg: Config, check_id: str) -> CheckResult | None:
+    """No usable log → say so; a catalog finding for this check → its root cause. Else None."""
+    return _log_unavailable(store, check_id, cfg) or _finding_result(check_id, store.log_state)
+
+
 def check_startup(store: Store, cfg: Config) -> CheckResult:
-    missing = _log_unavailable(store, "vllm.startup", cfg)
-    if missing:
-        return missing
+    verdict = _log_verdict(store, cfg, "vllm.startup")
+    if verdict is not None:
+        return verdict
     state = store.log_state
-    failed = _finding_result("vllm.startup", state)
-    if failed is not None:
-        return failed
     since = state.phase_since
     if state.phase in lifecycle.BOOTING and since is not None:
         took = max(0.0, time.time() - since)
@@ -197,13 +199,10 @@ def check_startup(store: Store, cfg: Config) -> CheckResult:
 
 
 def check_engine(store: Store, cfg: Config) -> CheckResult:
-    missing = _log_unavailable(store, "vllm.engine", cfg)
-    if missing:
-        return missing
+    verdict = _log_verdict(store, cfg, "vllm.engine")
+    if verdict is not None:
+        return verdict
     state = store.log_state
-    failed = _finding_result("vllm.engine", state)
-    if failed is not None:
-        return failed
     if state.findings_for("vllm.startup"):
         return _blocked("vllm.engine", "vllm.startup")
     if state.ready_at is None and not (store.server is not None and store.server.ok):
