@@ -58,6 +58,8 @@ def test_expected_dims_from_known_models() -> None:
         (["demo", "--scenario", "nope"], "unknown scenario 'nope'"),
         (["watch", "--dims", "abc"], "must be a positive number"),
         (["--bogus"], "unrecognized arguments"),
+        (["watch", "--log", "/tmp/x.log", "--docker", "vllm"], "not allowed with argument"),
+        (["diagnose"], "--log"),
     ],
 )
 def test_bad_input_one_line_exit_2(args: list[str], needle: str) -> None:
@@ -65,6 +67,13 @@ def test_bad_input_one_line_exit_2(args: list[str], needle: str) -> None:
     assert proc.returncode == 2, proc.stderr
     lines = proc.stderr.strip().splitlines()
     assert len(lines) == 1 and needle in lines[0] and "Traceback" not in proc.stderr
+
+
+def test_two_log_sources_from_env_and_flag() -> None:
+    with pytest.raises(ConfigError, match="--log and --journal name two log sources"):
+        load_config({"log": "/tmp/vllm.log"}, env={"EMBEDTOP_JOURNAL": "vllm.service"}, config_path=None)
+    cfg = load_config({"docker": "vllm"}, env={}, config_path=None)
+    assert cfg.docker == "vllm" and cfg.log_source == "docker:vllm"
 
 
 def test_invalid_toml_and_unknown_key(tmp_path: Path) -> None:

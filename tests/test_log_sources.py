@@ -158,3 +158,27 @@ def test_journal_unknown_unit_and_missing_journalctl(tmp_path: Path) -> None:
     assert batch.error is not None and "systemd has no unit 'nope.service'" in batch.error
     batch = journal_tail("vllm", journalctl=str(tmp_path / "absent")).read()
     assert batch.error is not None and "not installed or not on PATH" in batch.error
+
+
+async def test_app_follows_docker_logs(fake_docker: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+    from tui.widgets.log_panel import LogPanel
+
+    monkeypatch.setenv("PATH", f"{fake_docker.parent}{os.pathsep}{os.environ['PATH']}")
+    cfg = Config(url="http://127.0.0.1:9", docker="vllm", interval=0.2, probe_interval=5, timeout=1)
+    app = EmbedtopApp(cfg)
+    async with app.run_test(size=(120, 36)) as pilot:
+        panel = app.query_one(LogPanel)
+        deadline = time.monotonic() + 10
+        while (app.store.log_state.ready_at is None or panel.row_count < 20) and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        assert app.store.log_state.ready_at is not None
+        assert str(panel.border_title).startswith("Log · docker:vllm")
+        assert panel.row_count > 20
+        pid = app._tail.pid
+    assert pid is not None
+    deadline = time.monotonic() + 5
+    while alive(pid) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert not alive(pid)  # the app stopped `docker logs` when it quit

