@@ -233,3 +233,11 @@ def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
     ):
         assert any(r.search(msg) for r in regexes) and MSG_START_RE.match(msg), msg
     assert seen > 150
+
+
+def test_a_tail_that_starts_mid_run_is_running_not_not_started() -> None:
+    # load.log begins with access lines of a server already up (as a 64 KB tail of a long log does).
+    state = feed("logs/load.log")
+    assert state.phase in (lifecycle.RUNNING, lifecycle.SERVING) and state.ready_at is None
+    assert state.phase_durations()[0][0] == lifecycle.RUNNING
+    assert not state.findings_for("vllm.startup")

@@ -14,6 +14,10 @@ HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 [b]f[/b]        demo only: switch to the next fault scenario
 [b]tab[/b]      move focus between panels (the checklist follows the worst item until focused)
 [b]↑ ↓[/b]      in the checklist: show another item's evidence and fix
+[b]l[/b]        log: cycle the level filter (all → warnings+errors → errors)
+[b]o[/b]        log: show / hide embedtop's own requests (URLs with ?embedtop=)
+[b]enter[/b]    in the log: fold / unfold the traceback under the cursor
+[b]end[/b]      in the log: follow the tail again
 [b]?[/b]        this help
 [b]q[/b]        quit
 

@@ -25,10 +25,11 @@ LOADING = "loading"
 WARMING = "warming-up"
 READY = "ready"
 SERVING = "serving"
+RUNNING = "running"  # up, but its startup is older than the part of the log we read
 SHUTTING_DOWN = "shutting-down"
 EXITED = "exited"
 CRASHED = "crashed"
-UP = (READY, SERVING)
+UP = (READY, SERVING, RUNNING)
 BOOTING = (STARTING, LOADING, WARMING)
 
 # (phase, regex) checked in order on vLLM INFO and uvicorn lines; the first hit moves the phase.
@@ -167,6 +168,8 @@ class LogState:
                 stats = parse_stats(msg)
                 if stats is not None:
                     self.stats, self.stats_t = stats, t
+                    if self.phase == NOT_STARTED:
+                        self._set(RUNNING, t)
         if level != "DEBUG":
             hit = catalog.match(line.text, level if kind == "vllm" else None)
             if hit is not None:
@@ -228,12 +231,16 @@ class LogState:
                 self.run.facts[name] = next(g for g in m.groups() if g is not None)
 
     def _access(self, line: LogLine, t: float) -> None:
-        if line.ours or line.status is None or line.path is None:
+        status, path = line.status, line.path
+        if status is None or path is None:
             return
-        path = line.path
+        if self.phase == NOT_STARTED and 200 <= status < 300:
+            self._set(RUNNING, t)  # joined a running server: its startup is not in what we read
+        if line.ours:
+            return
         if path.startswith("/v1/"):
             self.requests_total += 1
-            if self.phase == READY and 200 <= line.status < 300:
+            if self.phase in (READY, RUNNING) and 200 <= line.status < 300:
                 self._set(SERVING, t)
             if self.in_shutdown and line.status >= 500:
                 return  # requests aborted by a shutdown: the phase says it, not a request failure
@@ -261,7 +268,7 @@ class LogState:
         # After "ready" it is the engine; in a log that starts mid-run (no startup seen), the
         # engine.* entries (deaths of a running engine) are too.
         started = any(phase == STARTING for phase, _ in self.run.phases)
-        running = self.ready_at is not None or (not started and pattern.id.startswith("engine."))
+        running = self.ready_at is not None or self.phase in UP or (not started and pattern.id.startswith("engine."))
         check = "vllm.engine" if running else "vllm.startup"
         self._add(Finding(pattern, text, t, check))
         if pattern.severity == "fail":

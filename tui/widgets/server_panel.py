@@ -15,6 +15,7 @@ PHASE_STYLE = {
     lifecycle.CRASHED: "bold red",
     lifecycle.READY: "green",
     lifecycle.SERVING: "bold green",
+    lifecycle.RUNNING: "green",
     lifecycle.EXITED: "red",
     lifecycle.SHUTTING_DOWN: "red",
     lifecycle.NOT_STARTED: "dim",
