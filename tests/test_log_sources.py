@@ -13,11 +13,11 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import fixture
+from tests.conftest import FIXTURES
 from tui.collectors.logcommand import docker_tail, journal_tail
 from tui.model.samples import LogBatch
 
-STARTUP = fixture("logs/startup.log")
+STARTUP = FIXTURES / "logs" / "startup.log"  # (no skip at import: a missing capture fails the tests that use it)
 
 
 def script(directory: Path, name: str, body: str) -> Path:
