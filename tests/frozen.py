@@ -5,7 +5,17 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui.logs.parse import parse_line
-from tui.model.samples import GpuSample, HttpResult, LogBatch, ModelInfo, ProbeSample, ServerSample
+from tui.model.samples import (
+    GpuSample,
+    Histogram,
+    HttpResult,
+    LogBatch,
+    MetricsSample,
+    ModelInfo,
+    ProbeSample,
+    SemanticSample,
+    ServerSample,
+)
 from tui.model.store import Store
 
 T0 = 1795546523.0  # 2026-11-24 18:55:23 UTC
@@ -50,8 +60,26 @@ DEATH_LOG = [
 ]
 
 
+def _metrics(t: float, done: float, tokens: float, fast: float) -> MetricsSample:
+    """A /metrics scrape as vLLM 0.32 reports it (e2e buckets start at 0.3 s)."""
+    buckets = ((0.3, fast), (0.5, done - 4), (0.8, done - 1), (1.0, done), (float("inf"), done))
+    return MetricsSample(
+        t,
+        running=3.0,
+        waiting=0.0,
+        kv_usage=0.012,
+        start_time=T0 - 8000,
+        counters={"prompt_tokens": tokens},
+        success={"stop": done, "abort": 0.0},
+        histograms={"e2e": Histogram(buckets, done * 0.1, done)},
+    )
+
+
 def _server(t: float, status: int) -> ServerSample:
-    return ServerSample(t, URL, HttpResult(status, "", "", None, 0.002), version="0.32.0", models=MODELS)
+    metrics = _metrics(t, 1720.0, 175_000.0, 1690.0) if status == 200 else None
+    return ServerSample(
+        t, URL, HttpResult(status, "", "", None, 0.002), version="0.32.0", models=MODELS, metrics=metrics
+    )
 
 
 def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
@@ -76,7 +104,18 @@ def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
         )
     t = T0 + 10 * len(LATENCIES)
     if scenario == "healthy":
+        store.apply(
+            ServerSample(
+                t - 60,
+                URL,
+                HttpResult(200, "", "", None, 0.002),
+                version="0.32.0",
+                models=MODELS,
+                metrics=_metrics(t - 60, 1000.0, 40_000.0, 985.0),
+            )
+        )
         store.apply(_server(t, 200))
+        store.apply(SemanticSample(t, 0.061, related=0.712, unrelated=0.184, tokens=64))
     elif scenario == "engine-dead":
         store.apply(LogBatch(t, str(log_path), tuple(parse_line(x) for x in DEATH_LOG)))
         store.apply(_server(t, 503))

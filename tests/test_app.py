@@ -87,10 +87,10 @@ async def test_p_sends_a_probe_now(tmp_path: Path) -> None:
     try:
         app = make_app(target, probe_interval=60)
         async with app.run_test(size=(120, 36)) as pilot:
-            key = "POST /v1/embeddings"
-            await wait_for(pilot, lambda: target.requests[key] == 1 and app.store.probe is not None)
+            key = "POST /v1/embeddings?embedtop=probe"
+            await wait_for(pilot, lambda: target.calls[key] == 1 and app.store.probe is not None)
             await pilot.press("p")
-            await wait_for(pilot, lambda: target.requests[key] == 2 and app.store.counts.probe == 2, timeout=5)
+            await wait_for(pilot, lambda: target.calls[key] == 2 and app.store.counts.probe == 2, timeout=5)
             assert app.store.probe is not None and app.store.probe.manual
     finally:
         target.stop()
@@ -196,15 +196,15 @@ async def test_log_level_filter_key() -> None:
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.query_one(LogPanel)
         everything = panel.row_count
-        await pilot.press("l")
+        await pilot.press("v")
         assert panel.level_filter == "warnings" and "warnings only" in str(panel.border_title)
         warnings = [panel.row_text(i) for i in range(panel.row_count)]
         assert 0 < len(warnings) < everything
         assert all(" ERROR " in x or x.startswith("▸") or '" 5' in x or '" 4' in x for x in warnings)
-        await pilot.press("l")
+        await pilot.press("v")
         assert panel.level_filter == "errors"
         assert not any('" 200 OK' in panel.row_text(i) for i in range(panel.row_count))
-        await pilot.press("l")
+        await pilot.press("v")
         assert panel.level_filter == "all" and panel.row_count == everything
 
 

@@ -39,6 +39,7 @@ from tui.runtime.poller import Poller
 from tui.screens import HelpScreen
 from tui.widgets.checklist import CheckDetail, Checklist
 from tui.widgets.gpu_panel import GpuPanel
+from tui.widgets.latency_chart import LatencyChart
 from tui.widgets.log_panel import LogPanel
 from tui.widgets.probe_panel import ProbePanel
 from tui.widgets.server_panel import ServerPanel
@@ -60,9 +61,14 @@ class EmbedtopApp(App[None]):
     AUTO_FOCUS = None
     BINDINGS = [
         Binding("p", "probe", "Probe now"),
+        Binding("s", "semantic", "Semantic probe"),
+        Binding("l", "long_input", "Long-input probe", show=False),
+        Binding("plus", "interval(0.5)", "Faster probes", show=False),
+        Binding("minus", "interval(2)", "Slower probes", show=False),
+        Binding("c", "chart", "Chart/log"),
         Binding("space", "pause", "Pause/resume"),
         Binding("f", "fault", "Next fault"),
-        Binding("l", "log_filter", "Log level"),
+        Binding("v", "log_filter", "Log level"),
         Binding("o", "log_ours", "Own requests", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
@@ -93,6 +99,8 @@ class EmbedtopApp(App[None]):
         self._refresh_pending = False
         self._log_dirty = False
         self._closing = False
+        self._semantic_manual = False
+        self._last_manual: dict[str, float] = {}
 
     # ------------------------------------------------------------ layout
 
@@ -106,6 +114,9 @@ class EmbedtopApp(App[None]):
             yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
             yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
         yield _titled(LogPanel(id="log"), self._log_title())
+        chart = _titled(LatencyChart(id="chart"), "Latency · c: back to the log")
+        chart.display = False
+        yield chart
         yield Footer()
 
     def on_mount(self) -> None:
@@ -138,7 +149,7 @@ class EmbedtopApp(App[None]):
         title = f"Log · {source}"
         if panel is not None:
             if panel.level_filter != "all":
-                title += f" · {panel.level_filter} only (l)"
+                title += f" · {panel.level_filter} only (v)"
             if panel.hidden_ours:
                 title += f" · {panel.hidden_ours} own requests hidden (o)"
         return title
@@ -167,11 +178,12 @@ class EmbedtopApp(App[None]):
         if cfg.api_key:
             headers["Authorization"] = f"Bearer {cfg.api_key}"
         self._client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
-        server = ServerCollector(self._client, cfg.url, cfg.timeout)
+        server = ServerCollector(self._client, cfg.url, cfg.timeout, cfg.interval)
         self._probe = ProbeCollector(self._client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
         specs: list[tuple[str, Any, float]] = [
             ("server", server.collect, cfg.interval),
             ("probe", self._probe.collect, cfg.probe_interval),
+            ("semantic", self._semantic, cfg.semantic_interval),
             ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
         ]
         tail = None
@@ -242,6 +254,7 @@ class EmbedtopApp(App[None]):
             self.query_one(ServerPanel).show(store, cfg)
             self.query_one(ProbePanel).show(store, cfg)
             self.query_one(GpuPanel).show(store)
+            self.query_one(LatencyChart).show(store)
             checks = self.query_one(Checklist)
             checks.show(self.results)
             if not checks.has_focus:
@@ -260,13 +273,61 @@ class EmbedtopApp(App[None]):
 
     # ------------------------------------------------------------ actions
 
+    async def _semantic(self) -> Any:
+        assert self._probe is not None
+        manual, self._semantic_manual = self._semantic_manual, False
+        return await self._probe.semantic(manual=manual)
+
+    def _manual_ok(self, key: str) -> bool:
+        """Keys may not flood the server: one manual request of a kind per second."""
+        now = time.monotonic()
+        if now - self._last_manual.get(key, 0.0) < 1.0:
+            return False
+        self._last_manual[key] = now
+        return True
+
     def action_probe(self) -> None:
         poller = self.pollers.get("probe")
-        if poller is None or self._probe is None:
+        if poller is None or self._probe is None or not self._manual_ok("probe"):
             return
         self._probe.manual_next = True
         poller.trigger()
         self.notify("probe sent", timeout=2)
+
+    def action_semantic(self) -> None:
+        poller = self.pollers.get("semantic")
+        if poller is None or not self._manual_ok("semantic"):
+            return
+        self._semantic_manual = True
+        poller.trigger()
+        self.notify("semantic probe sent: a query and two documents", timeout=2)
+
+    def action_long_input(self) -> None:
+        if self._probe is None or not self._manual_ok("long"):
+            return
+        server = self.store.server
+        model = server.models[0] if server is not None and server.models else None
+        max_len = model.max_model_len if model is not None else None
+        probe = self._probe
+        self.notify(f"long-input probe: {max_len or '?'} + 64 words", timeout=2)
+
+        async def run() -> None:
+            self.on_sample(await probe.long_input(max_len))
+
+        self.run_worker(run(), group="long-input", exclusive=True)
+
+    def action_interval(self, factor: float) -> None:
+        poller = self.pollers.get("probe")
+        if poller is None:
+            return
+        poller.interval = min(300.0, max(2.0, poller.interval * factor))
+        self.notify(f"probe every {poller.interval:g} s", timeout=2)
+
+    def action_chart(self) -> None:
+        chart, log = self.query_one(LatencyChart), self.query_one(LogPanel)
+        chart.display, log.display = log.display, chart.display
+        if chart.display:
+            chart.show(self.store)
 
     def action_pause(self) -> None:
         self.paused = not self.paused

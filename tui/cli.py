@@ -59,6 +59,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--dims", help="expected vector length (default: implied by the model id, e.g. 4B → 2560)")
     p.add_argument("--interval", help="seconds between /health + /v1/models polls (default 5)")
     p.add_argument("--probe-interval", dest="probe_interval", help="seconds between probe embeddings (default 10)")
+    p.add_argument(
+        "--semantic-interval",
+        dest="semantic_interval",
+        help="seconds between semantic probes: a query and two documents (default 300; key s runs one)",
+    )
     p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
     p.add_argument(
         "--api-key-env", dest="api_key_env", help="environment variable holding the API key (default VLLM_API_KEY)"
@@ -104,7 +109,19 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
-    keys = ("url", "log", "docker", "journal", "model", "dims", "interval", "probe_interval", "timeout", "api_key_env")
+    keys = (
+        "url",
+        "log",
+        "docker",
+        "journal",
+        "model",
+        "dims",
+        "interval",
+        "probe_interval",
+        "semantic_interval",
+        "timeout",
+        "api_key_env",
+    )
     return {k: getattr(args, k, None) for k in keys}
 
 

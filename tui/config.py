@@ -39,6 +39,7 @@ class Config:
     dims: int | None = None
     interval: float = 5.0
     probe_interval: float = 10.0
+    semantic_interval: float = 300.0  # the semantic probe (query + two documents), also on key `s`
     timeout: float = 5.0
     latency_warn_ms: float = 1000.0
     latency_fail_ms: float = 5000.0
@@ -80,6 +81,7 @@ _ENV = {
     "dims": "EMBEDTOP_DIMS",
     "interval": "EMBEDTOP_INTERVAL",
     "probe_interval": "EMBEDTOP_PROBE_INTERVAL",
+    "semantic_interval": "EMBEDTOP_SEMANTIC_INTERVAL",
     "timeout": "EMBEDTOP_TIMEOUT",
     "api_key_env": "EMBEDTOP_API_KEY_ENV",
 }
@@ -135,7 +137,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             if number <= 0:
                 raise ValueError
             return number
-        if name in ("interval", "probe_interval", "timeout", "latency_warn_ms", "latency_fail_ms"):
+        if name in ("interval", "probe_interval", "semantic_interval", "timeout", "latency_warn_ms", "latency_fail_ms"):
             number = float(value)
             if not number > 0:
                 raise ValueError

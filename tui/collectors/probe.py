@@ -1,7 +1,14 @@
-"""Embedding probe: `POST /v1/embeddings` with one short document and a check of what comes back.
+"""Embedding probes: `POST /v1/embeddings` and a check of what comes back.
 
-Qwen3-Embedding documents need no prefix (only queries take an instruction), so the probe text
-is plain. The answer is decoded into dims, L2 norm, finiteness and all-zero, or a readable error.
+- The regular probe embeds one short document. Qwen3-Embedding documents need no prefix (only
+  queries take an instruction), so the text is plain. The answer is decoded into dims, L2 norm,
+  finiteness and all-zero, or a readable error.
+- The semantic probe embeds a query in Qwen3's instruct format (`Instruct: {task}\nQuery:{query}`,
+  no space after `Query:`, vllm-facts §7) and two documents, one related and one not: the related
+  one must score higher. The cheapest proof that the right model is loaded and pools correctly.
+- The long-input probe sends more words than `max_model_len` tokens and reports whether the server
+  rejects it (400) or truncates it (200): what a client ingesting long chunks must know.
+Every request carries `?embedtop=<kind>` (see http_util.MARKER).
 """
 
 from __future__ import annotations
@@ -13,39 +20,63 @@ from collections.abc import Callable
 import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
-from tui.model.samples import ProbeSample
+from tui.model.samples import LongInputSample, ProbeSample, SemanticSample
 
 PROBE_TEXT = "embedtop probe: the harbour opens at six and the ferry leaves at seven."
+SEMANTIC_TASK = "Given a web search query, retrieve relevant passages that answer the query"
+SEMANTIC_QUERY = f"Instruct: {SEMANTIC_TASK}\nQuery:When does the ferry leave the harbour?"
+SEMANTIC_RELATED = "The ferry leaves the harbour at seven every morning; the harbour office opens at six."
+SEMANTIC_UNRELATED = "Photosynthesis lets plants turn sunlight, water and carbon dioxide into sugar."
+LONG_WORD = "harbour "  # one token in common vocabularies; the probe sends max_model_len + 64 of them
+LONG_EXTRA = 64
+
+
+def _usage_tokens(data: dict) -> int | None:
+    usage = data.get("usage")
+    value = usage.get("prompt_tokens") if isinstance(usage, dict) else None
+    return value if isinstance(value, int) else None
+
+
+def _vectors(answer: Answer) -> tuple[list[list[float]] | None, dict | None, str | None, str | None]:
+    """(vectors, parsed body, error, error kind) of an embeddings answer."""
+    if answer.error:
+        return None, None, answer.error, "transport"
+    if answer.status != 200:
+        return None, None, error_message(answer), "http"
+    try:
+        data = answer.json()
+    except ValueError:
+        return None, None, error_message(answer), "body"
+    if not isinstance(data, dict):
+        return None, None, f"answer is not a JSON object: {answer.excerpt(80)!r}", "body"
+    if "error" in data or data.get("object") == "error":
+        # vLLM 0.6.4–0.15 answer some failures with HTTP 200 and an error object.
+        return None, data, "HTTP 200 carrying an error: " + error_message(answer), "body"
+    items = data.get("data")
+    if not isinstance(items, list) or not items:
+        return None, data, "answer has no `data` vectors", "body"
+    vectors = []
+    for item in items:
+        vector = item.get("embedding") if isinstance(item, dict) else None
+        if not isinstance(vector, list) or not vector:
+            kind = "a base64 string" if isinstance(vector, str) else "missing"
+            return None, data, f"`data[{len(vectors)}].embedding` is {kind}, not a list of floats", "body"
+        try:
+            vectors.append([float(v) for v in vector])
+        except (TypeError, ValueError):
+            return None, data, f"`data[{len(vectors)}].embedding` holds non-numbers", "body"
+    return vectors, data, None, None
 
 
 def decode_embedding(answer: Answer, model: str, manual: bool = False) -> ProbeSample:
     """Turn one `/v1/embeddings` answer into a ProbeSample. Never raises."""
     now = time.time()
     base = dict(t=now, model=model, http_status=answer.status, latency_s=answer.latency_s, manual=manual)
-    if answer.error:
-        return ProbeSample(**base, error=answer.error, error_kind="transport")
-    if answer.status != 200:
-        return ProbeSample(**base, error=error_message(answer), error_kind="http")
-    try:
-        data = answer.json()
-    except ValueError:
-        return ProbeSample(**base, error=error_message(answer), error_kind="body")
-    if not isinstance(data, dict):
-        return ProbeSample(**base, error=f"answer is not a JSON object: {answer.excerpt(80)!r}", error_kind="body")
-    if "error" in data or data.get("object") == "error":
-        # vLLM 0.6.4–0.15 answer some failures with HTTP 200 and an error object.
-        return ProbeSample(**base, error="HTTP 200 carrying an error: " + error_message(answer), error_kind="body")
-    items = data.get("data")
-    if not isinstance(items, list) or not items:
-        return ProbeSample(**base, error="answer has no `data` vectors", error_kind="body")
-    vector = items[0].get("embedding") if isinstance(items[0], dict) else None
-    if not isinstance(vector, list) or not vector:
-        kind = "a base64 string" if isinstance(vector, str) else "missing"
-        return ProbeSample(**base, error=f"`data[0].embedding` is {kind}, not a list of floats", error_kind="body")
-    try:
-        values = [float(v) for v in vector]
-    except (TypeError, ValueError):
-        return ProbeSample(**base, error="`data[0].embedding` holds non-numbers", error_kind="body")
+    vectors, data, error, kind = _vectors(answer)
+    if vectors is None:
+        return ProbeSample(**base, error=error, error_kind=kind)
+    assert data is not None
+    values = vectors[0]
     finite = all(math.isfinite(v) for v in values)
     norm = math.sqrt(sum(v * v for v in values)) if finite else None
     return ProbeSample(
@@ -55,7 +86,49 @@ def decode_embedding(answer: Answer, model: str, manual: bool = False) -> ProbeS
         finite=finite,
         all_zero=not any(values),
         response_model=str(data.get("model")) if data.get("model") is not None else None,
+        tokens=_usage_tokens(data),
     )
+
+
+def cosine(a: list[float], b: list[float]) -> float | None:
+    if len(a) != len(b):
+        return None
+    na = math.sqrt(sum(x * x for x in a))
+    nb = math.sqrt(sum(x * x for x in b))
+    if not (na and nb) or not math.isfinite(na * nb):
+        return None
+    return sum(x * y for x, y in zip(a, b, strict=True)) / (na * nb)
+
+
+def decode_semantic(answer: Answer, manual: bool = False) -> SemanticSample:
+    """Score the query against the two documents. Never raises."""
+    vectors, data, error, _ = _vectors(answer)
+    base = dict(t=time.time(), latency_s=answer.latency_s, manual=manual)
+    if vectors is None:
+        return SemanticSample(**base, error=error)
+    if len(vectors) != 3:
+        return SemanticSample(**base, error=f"asked for 3 vectors, got {len(vectors)}")
+    related, unrelated = cosine(vectors[0], vectors[1]), cosine(vectors[0], vectors[2])
+    if related is None or unrelated is None:
+        return SemanticSample(**base, error="vectors of different lengths, zero or not finite")
+    return SemanticSample(**base, related=related, unrelated=unrelated, tokens=_usage_tokens(data or {}))
+
+
+def decode_long_input(answer: Answer, max_model_len: int, words: int) -> LongInputSample:
+    """Rejected (400 with vLLM's length message) or truncated (200). Never raises."""
+    base = dict(t=time.time(), max_model_len=max_model_len, words=words, http_status=answer.status)
+    if answer.error:
+        return LongInputSample(**base, outcome="error", message=answer.error)
+    if answer.status == 200:
+        vectors, data, error, _ = _vectors(answer)
+        if vectors is None:
+            return LongInputSample(**base, outcome="error", message=error or "")
+        tokens = _usage_tokens(data or {})
+        return LongInputSample(**base, outcome="truncated", tokens=tokens, message=f"embedded {tokens} tokens")
+    message = error_message(answer)
+    if answer.status == 400:
+        return LongInputSample(**base, outcome="rejected", message=message)
+    return LongInputSample(**base, outcome="error", message=f"HTTP {answer.status}: {message}")
 
 
 class ProbeCollector:
@@ -86,3 +159,30 @@ class ProbeCollector:
             self.client, "POST", f"{self.base_url}/v1/embeddings", self.timeout, json_body=body, tag="probe"
         )
         return decode_embedding(answer, model or "(server default)", manual=manual)
+
+    async def semantic(self, manual: bool = False) -> SemanticSample:
+        """The semantic probe: one request with the query and both documents."""
+        body: dict[str, object] = {"input": [SEMANTIC_QUERY, SEMANTIC_RELATED, SEMANTIC_UNRELATED]}
+        model = self.model()
+        if model:
+            body["model"] = model
+        answer = await request(
+            self.client, "POST", f"{self.base_url}/v1/embeddings", self.timeout, json_body=body, tag="semantic"
+        )
+        return decode_semantic(answer, manual=manual)
+
+    async def long_input(self, max_model_len: int | None) -> LongInputSample:
+        """The long-input probe: `max_model_len + 64` words (skipped until /v1/models gave the limit)."""
+        if not max_model_len:
+            return LongInputSample(
+                time.time(), None, 0, None, "skipped", "max_model_len unknown: /v1/models not read yet"
+            )
+        words = max_model_len + LONG_EXTRA
+        body: dict[str, object] = {"input": LONG_WORD * words}
+        model = self.model()
+        if model:
+            body["model"] = model
+        answer = await request(
+            self.client, "POST", f"{self.base_url}/v1/embeddings", max(self.timeout, 30.0), json_body=body, tag="long"
+        )
+        return decode_long_input(answer, max_model_len, words)

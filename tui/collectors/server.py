@@ -1,7 +1,8 @@
-"""Server collector: `GET /health`, `/version` and `/v1/models` → one `ServerSample`.
+"""Server collector: `GET /health`, `/version`, `/v1/models` and `/metrics` → one `ServerSample`.
 
-When `/health` gets no answer the other two are skipped (the server is down), so a dead target
-costs one connection attempt per poll.
+When `/health` gets no answer the others are skipped (the server is down), so a dead target costs
+one connection attempt per poll. `/metrics` is scraped at most once per interval, even when a key
+forces an early poll.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import time
 import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
+from tui.collectors.metrics import MetricsCollector
 from tui.model.samples import HttpResult, ModelInfo, ServerSample
 
 
@@ -51,10 +53,11 @@ class ServerCollector:
 
     name = "server"
 
-    def __init__(self, client: httpx.AsyncClient, base_url: str, timeout: float) -> None:
+    def __init__(self, client: httpx.AsyncClient, base_url: str, timeout: float, interval: float = 5.0) -> None:
         self.client = client
         self.base_url = base_url
         self.timeout = timeout
+        self.metrics = MetricsCollector(client, base_url, timeout, min_gap=interval)
 
     async def collect(self) -> ServerSample:
         health = await request(
@@ -75,6 +78,7 @@ class ServerCollector:
         models, models_error = parse_models(
             await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout, tag="models")
         )
+        metrics = await self.metrics.collect()
         return ServerSample(
             t=time.time(),
             url=self.base_url,
@@ -82,4 +86,5 @@ class ServerCollector:
             version=version,
             models=models,
             models_error=models_error,
+            metrics=metrics,
         )

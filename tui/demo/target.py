@@ -151,6 +151,7 @@ class DemoTarget:
         self.log_path = log_path
         self.stats_interval = stats_interval
         self.requests: Counter[str] = Counter()
+        self.calls: Counter[str] = Counter()  # by path with query string (our ?embedtop= tags)
         self.created = int(time.time())
         self.metrics = DemoMetrics(self.scenario.served)
         self.log: VllmLogWriter | None = VllmLogWriter(log_path) if log_path else None
@@ -289,6 +290,7 @@ class DemoTarget:
         path = full_path.split("?", 1)[0]
         with self._lock:
             self.requests[f"{method} {path}"] += 1
+            self.calls[f"{method} {full_path}"] += 1
         self.metrics.http_request(path if path in ("/v1/embeddings", "/v1/models") else "none", method, status)
         if self.log:
             self.log.access(f"{client[0]}:{client[1]}", method, full_path, status)

@@ -30,6 +30,35 @@ class HttpResult:
 
 
 @dataclass(frozen=True)
+class Histogram:
+    """A Prometheus histogram at one scrape: cumulative (upper bound, count) pairs, sum and count."""
+
+    buckets: tuple[tuple[float, float], ...]
+    sum: float
+    count: float
+
+
+@dataclass(frozen=True)
+class MetricsSample:
+    """One scrape of `/metrics` (the series the dashboard uses, summed over engines), or why it failed."""
+
+    t: float
+    error: str | None = None
+    running: float | None = None
+    waiting: float | None = None
+    kv_usage: float | None = None  # 0–1
+    start_time: float | None = None  # process_start_time_seconds of the API server
+    counters: dict[str, float] = field(default_factory=dict)  # prompt_tokens, preemptions
+    success: dict[str, float] = field(default_factory=dict)  # request_success_total by finished_reason
+    http_embeddings: dict[str, float] = field(default_factory=dict)  # http_requests_total by 2xx/4xx/5xx
+    histograms: dict[str, Histogram] = field(default_factory=dict)  # e2e, queue
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class ServerSample:
     """One poll of `/health`, `/version` and `/v1/models`."""
 
@@ -39,6 +68,7 @@ class ServerSample:
     version: str | None = None
     models: tuple[ModelInfo, ...] | None = None
     models_error: str | None = None
+    metrics: MetricsSample | None = None  # None: not scraped this poll (down, or scraped < 1 interval ago)
 
     @property
     def reachable(self) -> bool:
@@ -65,10 +95,52 @@ class ProbeSample:
     all_zero: bool | None = None
     response_model: str | None = None
     manual: bool = False
+    tokens: int | None = None  # usage.prompt_tokens: kept out of the ingestion figures
+    inputs: int = 1  # vLLM counts request_success per input item
 
     @property
     def ok(self) -> bool:
         return self.http_status == 200 and self.error is None
+
+
+@dataclass(frozen=True)
+class SemanticSample:
+    """A query (Qwen3 instruct format) and two documents: does the related one score higher?"""
+
+    t: float
+    latency_s: float | None
+    error: str | None = None
+    related: float | None = None  # cosine(query, related document)
+    unrelated: float | None = None  # cosine(query, unrelated document)
+    margin: float = 0.05
+    manual: bool = False
+    tokens: int | None = None
+    inputs: int = 3
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None and self.related is not None and self.unrelated is not None
+
+    @property
+    def passed(self) -> bool:
+        return self.ok and self.related - self.unrelated >= self.margin  # type: ignore[operator]
+
+
+@dataclass(frozen=True)
+class LongInputSample:
+    """What the server does with an input longer than max_model_len: reject (400) or truncate (200)."""
+
+    t: float
+    max_model_len: int | None
+    words: int
+    http_status: int | None
+    outcome: str  # "rejected", "truncated", "error", "skipped"
+    message: str = ""
+    tokens: int | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.outcome in ("rejected", "truncated")
 
 
 @dataclass(slots=True, eq=False)

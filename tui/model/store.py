@@ -10,11 +10,37 @@ from dataclasses import dataclass
 
 from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.lifecycle import LogState
-from tui.model.samples import GpuSample, LogBatch, ProbeSample, Sample, ServerSample
+from tui.model.samples import (
+    GpuSample,
+    LogBatch,
+    LongInputSample,
+    MetricsSample,
+    ProbeSample,
+    Sample,
+    SemanticSample,
+    ServerSample,
+)
+from tui.model.window import counter_increase, histogram_increase, in_window, quantile
 
 PROBE_HISTORY = 360  # one hour at the default 10 s probe interval
 LOG_HISTORY = 2000  # events (a traceback is one event)
 SERVER_HISTORY = 720
+METRICS_HISTORY = 720  # an hour of scrapes at the default 5 s interval
+TRAFFIC_WINDOW_S = 60.0
+
+
+@dataclass(frozen=True)
+class Traffic:
+    """What /metrics says happened in the window, embedtop's own probes taken out."""
+
+    seconds: float
+    requests_per_s: float | None  # finished inputs (vLLM counts each input item), not ours
+    tokens_per_s: float | None  # prompt tokens embedded, not ours
+    e2e_p50: float | None  # server-side latency percentiles (seconds), all requests
+    e2e_p95: float | None
+    e2e_p99: float | None
+    e2e_count: float = 0.0
+    ours: int = 0  # our inputs in the window
 
 
 @dataclass
@@ -43,6 +69,10 @@ class Store:
         self.log_state = LogState()
         self._grouper = EventGrouper()
         self.gpu: GpuSample | None = None
+        self.metrics: MetricsSample | None = None  # the last scrape (good or not)
+        self.metrics_history: deque[MetricsSample] = deque(maxlen=METRICS_HISTORY)
+        self.semantic: SemanticSample | None = None
+        self.long_input: LongInputSample | None = None
         self.counts = Counters()
 
     def apply(self, sample: Sample) -> None:
@@ -51,6 +81,13 @@ class Store:
             self.server = sample
             self.server_history.append(sample)
             self.counts.server += 1
+            if sample.metrics is not None:
+                self.metrics = sample.metrics
+                self.metrics_history.append(sample.metrics)
+        elif isinstance(sample, SemanticSample):
+            self.semantic = sample
+        elif isinstance(sample, LongInputSample):
+            self.long_input = sample
         elif isinstance(sample, ProbeSample):
             self.probe = sample
             self.probes.append(sample)
@@ -79,3 +116,44 @@ class Store:
         """Latencies of the successful probes, oldest first (the sparkline's data)."""
         values = [p.latency_s * 1000.0 for p in self.probes if p.ok and p.latency_s is not None]
         return values[-n:] if n else values
+
+    def own_requests(self, start: float, end: float) -> tuple[int, int]:
+        """(inputs, prompt tokens) embedtop itself had embedded in (start, end]: kept out of traffic figures."""
+        inputs = tokens = 0
+        for p in (*self.probes, self.semantic):
+            if p is not None and p.ok and start < p.t <= end:
+                inputs += p.inputs
+                tokens += p.tokens or 0
+        return inputs, tokens
+
+    def traffic(self, seconds: float = TRAFFIC_WINDOW_S, now: float | None = None) -> Traffic | None:
+        """Rates and latency percentiles over the last `seconds` of scrapes (None: fewer than two)."""
+        history = list(self.metrics_history)
+        if not history:
+            return None
+        samples = in_window(history, seconds, now if now is not None else history[-1].t)
+        if len(samples) < 2:
+            return None
+        span = samples[-1].t - samples[0].t
+        if span <= 0:
+            return None
+        ours, our_tokens = self.own_requests(samples[0].t, samples[-1].t)
+
+        def finished(m: MetricsSample) -> float | None:
+            if not m.success:
+                return None
+            return sum(v for k, v in m.success.items() if k not in ("abort", "error"))
+
+        done = counter_increase(samples, finished)
+        tokens = counter_increase(samples, lambda m: m.counters.get("prompt_tokens"))
+        e2e = histogram_increase(samples, "e2e")
+        return Traffic(
+            seconds=span,
+            requests_per_s=None if done is None else max(0.0, done - ours) / span,
+            tokens_per_s=None if tokens is None else max(0.0, tokens - our_tokens) / span,
+            e2e_p50=quantile(0.5, e2e) if e2e else None,
+            e2e_p95=quantile(0.95, e2e) if e2e else None,
+            e2e_p99=quantile(0.99, e2e) if e2e else None,
+            e2e_count=e2e.count if e2e else 0.0,
+            ours=ours,
+        )

@@ -16,6 +16,7 @@ from tui.logs.catalog import AccessRule
 from tui.logs.lifecycle import Finding, LogState
 from tui.model.samples import ProbeSample, ServerSample
 from tui.model.store import Store
+from tui.model.window import percentiles
 from tui.rules.checks import CheckResult, Status
 
 TITLES = {
@@ -29,6 +30,7 @@ TITLES = {
     "probe.dimensions": "Vector dimensions",
     "probe.values": "Vector values",
     "probe.latency": "Probe latency",
+    "probe.semantic": "Vectors mean something",
 }
 
 ENGINE_DEAD_FIX = (
@@ -98,6 +100,8 @@ def check_gpu(store: Store, cfg: Config) -> CheckResult:
 # ---------------------------------------------------------------- log
 
 
+NORM_JUMP = 0.05  # a relative change of the probe's L2 norm worth a warning
+LATENCY_WINDOW = 30  # probes: 5 minutes at the default interval
 STARTUP_SLOW_S = 600  # a start still going after 10 minutes deserves a look
 
 
@@ -498,6 +502,19 @@ def check_values(store: Store, cfg: Config) -> CheckResult:
             "The model returns no signal: check the weights and the pooling config in the startup log.",
         )
     norm = f"L2 norm {p.norm:.3f}" if p.norm is not None else "norm n/a"
+    earlier = [q.norm for q in list(store.probes)[:-1] if q.ok and q.norm is not None][-30:]
+    if p.norm is not None and len(earlier) >= 3:
+        usual = statistics.median(earlier)
+        if usual > 0 and abs(p.norm - usual) / usual > NORM_JUMP:
+            return _result(
+                "probe.values",
+                Status.WARN,
+                f"L2 norm jumped from {usual:.3f} to {p.norm:.3f}",
+                [f"{hms(p.t)} probe norm {p.norm:.4f}; median of the {len(earlier)} before: {usual:.4f}"],
+                "The same text now embeds differently: the server was restarted with other weights, dtype or "
+                "pooling (`Resolved pooling config` in the log, `--pooler-config`). Vectors stored before and "
+                "after do not compare; re-embed the collection if the change is intended.",
+            )
     return _result("probe.values", Status.PASS, f"finite, {norm}")
 
 
@@ -505,20 +522,65 @@ def check_latency(store: Store, cfg: Config) -> CheckResult:
     p = store.probe
     if p is None or not p.ok or check_probe(store, cfg).status != Status.PASS:
         return _blocked("probe.latency", "probe.status")
-    recent = store.probe_latencies_ms(3)
-    median = statistics.median(recent)
-    summary = f"median of last {len(recent)}: {median:.0f} ms"
-    evidence = [f"{hms(p.t)} last probes: " + ", ".join(f"{v:.0f} ms" for v in recent)]
+    recent = store.probe_latencies_ms(LATENCY_WINDOW)
+    if len(recent) >= 3:
+        _, value, _ = percentiles(recent)
+        summary = f"p95 of last {len(recent)}: {value:.0f} ms"
+    else:
+        value = statistics.median(recent)
+        summary = f"median of last {len(recent)}: {value:.0f} ms"
+    evidence = [f"{hms(p.t)} last probes: " + ", ".join(f"{v:.0f} ms" for v in recent[-8:])]
     fix = (
         "Probes queue behind other work: check 'Running: N reqs, Waiting: M reqs' in the log's stats line. "
         "An Open WebUI upload sends every chunk at once, and latency recovers when the queue drains. If it "
         "stays high while idle, check GPU load and other processes on the GPU (`nvidia-smi`)."
     )
-    if median >= cfg.latency_fail_ms:
+    if value >= cfg.latency_fail_ms:
         return _result("probe.latency", Status.FAIL, f"{summary} ≥ {cfg.latency_fail_ms:.0f} ms", evidence, fix)
-    if median >= cfg.latency_warn_ms:
+    if value >= cfg.latency_warn_ms:
         return _result("probe.latency", Status.WARN, f"{summary} ≥ {cfg.latency_warn_ms:.0f} ms", evidence, fix)
     return _result("probe.latency", Status.PASS, summary)
+
+
+def check_semantic(store: Store, cfg: Config) -> CheckResult:
+    sem = store.semantic
+    probe = check_probe(store, cfg)
+    if sem is None:
+        if probe.status in (Status.FAIL, Status.BLOCKED):
+            return _blocked("probe.semantic", "probe.status")
+        return _result("probe.semantic", Status.UNKNOWN, "not run yet (press s)")
+    if not sem.ok:
+        if probe.status in (Status.FAIL, Status.BLOCKED):
+            return _blocked("probe.semantic", "probe.status")
+        return _result(
+            "probe.semantic",
+            Status.FAIL,
+            f"semantic probe failed: {sem.error}",
+            [f"{hms(sem.t)} POST /v1/embeddings (3 inputs) → {sem.error}"],
+            "The single-input probe works but a 3-input request does not: check the log for the error.",
+        )
+    assert sem.related is not None and sem.unrelated is not None
+    evidence = [
+        f"{hms(sem.t)} cosine(query, related) = {sem.related:.3f}, cosine(query, unrelated) = {sem.unrelated:.3f}",
+        "query in Qwen3 instruct form: 'Instruct: <task>\\nQuery:<question>'; documents without prefix",
+    ]
+    if sem.passed:
+        return _result(
+            "probe.semantic",
+            Status.PASS,
+            f"related {sem.related:.2f} > unrelated {sem.unrelated:.2f}",
+            evidence,
+        )
+    return _result(
+        "probe.semantic",
+        Status.FAIL,
+        f"related passage does not win: {sem.related:.2f} vs unrelated {sem.unrelated:.2f}",
+        evidence,
+        "The vectors carry no meaning: the weights behind the name are wrong or broken, the pooling is wrong "
+        "(Qwen3-Embedding needs last-token pooling and normalization — check 'Resolved pooling config' in the "
+        "log; drop a custom --pooler-config), or the tokenizer lacks the trailing <|endoftext|> (an old "
+        "snapshot or GGUF). Re-download Qwen/Qwen3-Embedding-4B and restart vLLM with `--runner pooling`.",
+    )
 
 
 CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
@@ -531,6 +593,7 @@ CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
     check_dimensions,
     check_values,
     check_latency,
+    check_semantic,
     check_requests,
 )
 

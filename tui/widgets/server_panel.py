@@ -26,7 +26,7 @@ SHORT = {lifecycle.STARTING: "start", lifecycle.LOADING: "load", lifecycle.WARMI
 def phase_story(state: lifecycle.LogState) -> str:
     """Time spent in each startup phase, from the log's timestamps: "start 14 s · load 1 s · warm-up 9 s"."""
     parts = [
-        f"{SHORT[phase]} {secs:.0f} s"
+        f"{SHORT[phase]} {secs:.0f}s"
         for phase, _, secs in state.phase_durations()
         if phase in SHORT and secs is not None
     ]
@@ -49,10 +49,36 @@ def load_facts(facts: dict[str, str]) -> str:
     return " · ".join(parts)
 
 
+def uptime(store: Store) -> str:
+    """ " · up 2 h 13 min" from process_start_time_seconds of the API server."""
+    m = store.metrics
+    if m is None or not m.ok or m.start_time is None:
+        return ""
+    secs = max(0.0, m.t - m.start_time)
+    if secs < 120:
+        return f" · up {secs:.0f}s"
+    if secs < 7200:
+        return f" · up {secs / 60:.0f}m"
+    if secs < 172800:
+        return f" · up {secs // 3600:.0f}h{secs % 3600 // 60:02.0f}m"
+    return f" · up {secs / 86400:.0f}d"
+
+
+def traffic_text(store: Store) -> Text:
+    """Client traffic from /metrics deltas over the last minute, our probes taken out."""
+    tr = store.traffic()
+    if tr is None:
+        return Text("rates after the second /metrics scrape", style="dim")
+    parts = [f"{tr.requests_per_s or 0:.1f} req/s", f"{tr.tokens_per_s or 0:,.0f} tok/s"]
+    if tr.e2e_p95 is not None:
+        parts.append(f"p95 ~{tr.e2e_p95 * 1000:.0f}ms")
+    return Text(" · ".join(parts))
+
+
 def render_server(store: Store, cfg: Config) -> Table:
     grid = Table.grid(padding=(0, 1))
-    grid.add_column(style="bold", no_wrap=True)
-    grid.add_column(overflow="fold")
+    grid.add_column(style="bold", no_wrap=True, min_width=8)
+    grid.add_column(no_wrap=True, overflow="ellipsis")
     s = store.server  # the URL is in the header; every row here is about the server's state
     if s is None:
         grid.add_row("health", Text("waiting for first poll…", style="dim"))
@@ -65,12 +91,13 @@ def render_server(store: Store, cfg: Config) -> Table:
         grid.add_row("health", Text(f"HTTP {s.health.status}", style="bold red"))
     m = s.models[0] if s is not None and s.models else None
     if s is not None and s.version:
-        max_len = f" · max len {m.max_model_len:,}" if m is not None and m.max_model_len else ""
-        grid.add_row("vLLM", f"{s.version}{max_len}")
+        max_len = f" · ctx {m.max_model_len:,}" if m is not None and m.max_model_len else ""
+        up = uptime(store)
+        grid.add_row("vLLM", f"{s.version}{max_len}{up}")
     if s is not None and m is not None:
         more = f" (+{len(s.models) - 1})" if len(s.models) > 1 else ""
         grid.add_row("model", f"{m.id}{more}")
-        if m.root and m.root != m.id:
+        if m.root and m.root.rstrip("/").rsplit("/", 1)[-1] != m.id.rsplit("/", 1)[-1]:
             grid.add_row("root", m.root)
     elif s is not None and s.models_error:
         grid.add_row("model", Text(s.models_error, style="red"))
@@ -85,10 +112,17 @@ def render_server(store: Store, cfg: Config) -> Table:
         facts = load_facts(state.run.facts)
         if facts:
             grid.add_row("loaded", Text(facts, style="dim"))
-        if state.stats is not None:
-            st = state.stats
-            kv = f" · KV {st.kv_pct:.1f} %" if st.kv_pct is not None else ""
-            grid.add_row("engine", f"run {st.running} · wait {st.waiting}{kv} · {st.prompt_tps:.0f} tok/s")
+    metrics = store.metrics
+    if metrics is not None and metrics.ok:
+        kv = f" · KV {metrics.kv_usage * 100:.1f} %" if metrics.kv_usage is not None else ""
+        grid.add_row("load", f"run {metrics.running or 0:.0f} · wait {metrics.waiting or 0:.0f}{kv}")
+        grid.add_row("traffic", traffic_text(store))
+    elif metrics is not None:
+        grid.add_row("metrics", Text(metrics.error or "", style="yellow"))
+    elif state.stats is not None and store.log_batch is not None:
+        st = state.stats
+        kv = f" · KV {st.kv_pct:.1f} %" if st.kv_pct is not None else ""
+        grid.add_row("load", f"run {st.running} · wait {st.waiting}{kv} · {st.prompt_tps:.0f} tok/s (log)")
     root = state.root_cause()
     if root is not None:
         grid.add_row("log error", Text(f"{hms(root.t)} {root.id}", style="red"))
@@ -108,5 +142,6 @@ class ServerPanel(RenderPanel):
             store.log_batch is None,
             state.stats_t,
             len(state.run.facts),
+            store.metrics,
         )
         self.set(key, lambda: render_server(store, cfg))
