@@ -325,6 +325,7 @@ _RANKS = {
     LOADING: 2,
     WARMING: 3,
     READY: 4,
+    RUNNING: 4,
     SERVING: 5,
     SHUTTING_DOWN: 6,
     EXITED: 7,
