@@ -229,3 +229,66 @@ async def test_own_requests_are_hidden_in_the_live_log(tmp_path: Path) -> None:
             assert app.store.log_state.phase == "ready"
     finally:
         target.stop()
+
+
+# ---------------------------------------------------------------- good neighbour, probes, metrics
+
+
+async def test_at_most_one_metrics_scrape_and_one_probe_per_interval(tmp_path: Path) -> None:
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target, probe_interval=0.5, interval=0.5)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: app.store.metrics is not None and app.store.probe is not None)
+            metrics0 = target.calls["GET /metrics?embedtop=metrics"]
+            probes0 = target.calls["POST /v1/embeddings?embedtop=probe"]
+            start = time.monotonic()
+            for _ in range(6):  # impatient key presses: p and f force early polls
+                await pilot.press("p")
+                await pilot.pause(0.1)
+            await pilot.pause(3.0)
+            elapsed = time.monotonic() - start
+            scrapes = target.calls["GET /metrics?embedtop=metrics"] - metrics0
+            probes = target.calls["POST /v1/embeddings?embedtop=probe"] - probes0
+            allowed = int(elapsed / 0.5) + 1
+            assert 2 <= scrapes <= allowed, (scrapes, allowed)
+            # Timed probes, plus at most one manual probe per second of key presses.
+            assert probes <= allowed + 1, (probes, allowed)
+            assert app.store.traffic() is not None
+    finally:
+        target.stop()
+
+
+async def test_semantic_long_input_interval_and_chart_keys(tmp_path: Path) -> None:
+    from tui.widgets.latency_chart import LatencyChart
+    from tui.widgets.log_panel import LogPanel
+
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target, probe_interval=0.3, interval=0.3)
+        async with app.run_test(size=(120, 36)) as pilot:
+            # The semantic probe runs once at start, then on its slow cadence or on `s`.
+            await wait_for(pilot, lambda: app.store.semantic is not None and app.store.server is not None)
+            assert app.store.semantic.passed and statuses(app)["probe.semantic"] == P
+            n = target.calls["POST /v1/embeddings?embedtop=semantic"]
+            await pilot.press("s")
+            await wait_for(pilot, lambda: target.calls["POST /v1/embeddings?embedtop=semantic"] == n + 1)
+            await wait_for(pilot, lambda: app.store.semantic is not None and app.store.semantic.manual)
+            await pilot.press("l")
+            await wait_for(pilot, lambda: app.store.long_input is not None)
+            assert app.store.long_input.outcome == "rejected" and app.store.long_input.http_status == 400
+            poller = app.pollers["probe"]
+            await pilot.press("minus")
+            assert poller.interval == 2.0  # 0.3 × 2 = 0.6, raised to the 2 s floor
+            await pilot.press("minus")
+            assert poller.interval == 4.0
+            await pilot.press("plus")
+            assert poller.interval == 2.0
+            await pilot.press("c")
+            chart, log = app.query_one(LatencyChart), app.query_one(LogPanel)
+            assert chart.display and not log.display
+            await wait_for(pilot, lambda: "probe latency" in str(chart.render()))
+            await pilot.press("c")
+            assert log.display and not chart.display
+    finally:
+        target.stop()

@@ -33,18 +33,51 @@ def vector_json(text: str, dims: int) -> str:
     return json.dumps(unit_vector(text, dims), separators=(",", ":"))
 
 
-def unit_vector(text: str, dims: int) -> list[float]:
-    """A deterministic unit-norm vector for `text` (same text → same vector, like a real model)."""
-    seed = int.from_bytes(hashlib.sha256(text.encode("utf-8", "replace")).digest()[:8], "big")
+@functools.lru_cache(maxsize=512)
+def _random_unit(key: str, dims: int) -> tuple[float, ...]:
+    seed = int.from_bytes(hashlib.sha256(key.encode("utf-8", "replace")).digest()[:8], "big")
     rng = random.Random(seed)
     values = [rng.gauss(0.0, 1.0) for _ in range(dims)]
     norm = math.sqrt(sum(v * v for v in values)) or 1.0
-    return [v / norm for v in values]
+    return tuple(v / norm for v in values)
+
+
+def unit_vector(text: str, dims: int) -> list[float]:
+    """A deterministic unit-norm vector for `text`: the sum of its words' vectors plus a little of its own,
+    so texts that share words point the same way (the semantic probe's related document wins), and the
+    same text always gives the same vector, like a real model."""
+    words = [w.strip(".,;:?!'\"()").lower() for w in text.split()]
+    words = [w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if len(w) > 2][:64]
+    acc = [0.3 * v for v in _random_unit("text:" + text, dims)]
+    for word in words:
+        for i, v in enumerate(_random_unit("word:" + word, dims)):
+            acc[i] += v
+    norm = math.sqrt(sum(v * v for v in acc)) or 1.0
+    return [v / norm for v in acc]
 
 
 def count_tokens(text: str) -> int:
     """A rough token count (words × 1.3, plus the end-of-text token Qwen3 appends)."""
     return max(1, round(len(text.split()) * 1.3)) + 1
+
+
+def too_long_body(text: str, max_len: int) -> bytes:
+    """vLLM 0.32's two answers to an over-long input: the character pre-check, else the token check
+    (captures 22-emb_long_2000_words and 44-emb_300_tokens_under_char_limit)."""
+    bound = max_len * 18
+    head = f"This model's maximum context length is {max_len} tokens. However, your prompt contains "
+    tail = " Please reduce the length of the input prompt."
+    if len(text) > bound:
+        message = (
+            f"{head}{len(text)} characters (more than {bound} characters, which is the upper bound for {max_len} "
+            f"input tokens).{tail} (parameter=input_text, value={len(text)})"
+        )
+        return error_body(message, "BadRequestError", 400, "input_text")
+    message = (
+        f"{head}at least {max_len + 1} input tokens, which exceeds this limit even without any output tokens."
+        f"{tail} (parameter=input_tokens, value={max_len + 1})"
+    )
+    return error_body(message, "BadRequestError", 400, "input_tokens")
 
 
 def models_body(served: str, root: str, max_len: int, created: int) -> bytes:

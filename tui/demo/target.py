@@ -355,6 +355,9 @@ class DemoTarget:
             )
         if not inputs:
             return 400, responses.error_body("You must pass at least one prompt", "BadRequestError", 400)
+        too_long = next((text for text in inputs if responses.count_tokens(text) > MAX_LEN), None)
+        if too_long is not None:
+            return 400, responses.too_long_body(too_long, MAX_LEN)
         if sc.engine_dead:
             return 500, responses.error_body(ENGINE_DEAD, "InternalServerError", 500)
         with self._lock:

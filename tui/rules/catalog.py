@@ -11,6 +11,7 @@ import time
 from collections.abc import Callable
 
 from tui.config import Config, implied_dims
+from tui.logs import catalog as log_catalog
 from tui.logs import lifecycle
 from tui.logs.catalog import AccessRule
 from tui.logs.lifecycle import Finding, LogState
@@ -414,8 +415,16 @@ def _probe_fix(p: ProbeSample, cfg: Config) -> str:
         return ENGINE_DEAD_FIX
     if p.error_kind == "transport":
         return _down_fix(error, cfg)
+    if p.http_status == 405:
+        return (
+            f"{cfg.url}/v1/embeddings does not take POST: --url must be the server root (http://HOST:PORT, "
+            "no path), not a proxy route."
+        )
     if p.error_kind == "body":
         return f"The answer is not an OpenAI embedding list: check that {cfg.url} is vLLM and not a proxy or web page."
+    hit = log_catalog.match(error, None)
+    if hit is not None:
+        return hit[0].fix  # vLLM's request errors are in the catalog too (too long, dimensions, generate model)
     return "Read the error text; `curl` the same request to reproduce it."
 
 
