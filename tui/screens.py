@@ -10,11 +10,15 @@ from textual.widgets import Static
 HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 
 [b]p[/b]        send a probe embedding now
+[b]s[/b]        semantic probe now: a query (Qwen3 instruct form) and two documents
+[b]l[/b]        long-input probe: max_model_len + 64 words — rejected (400) or truncated?
+[b]+ -[/b]      probe more / less often (2 s … 300 s)
+[b]c[/b]        latency chart in place of the log, and back
 [b]space[/b]    pause / resume all polling
 [b]f[/b]        demo only: switch to the next fault scenario
 [b]tab[/b]      move focus between panels (the checklist follows the worst item until focused)
 [b]↑ ↓[/b]      in the checklist: show another item's evidence and fix
-[b]l[/b]        log: cycle the level filter (all → warnings+errors → errors)
+[b]v[/b]        log: cycle the level filter (all → warnings+errors → errors)
 [b]o[/b]        log: show / hide embedtop's own requests (URLs with ?embedtop=)
 [b]enter[/b]    in the log: fold / unfold the traceback under the cursor
 [b]end[/b]      in the log: follow the tail again

@@ -12,6 +12,14 @@ from http import HTTPStatus
 from pathlib import Path
 
 
+def weights_gib(model: str) -> float:
+    """bf16 weights of the Qwen3-Embedding sizes (vllm-facts §7): 0.6B ≈ 1.1 GiB, 4B ≈ 7.5, 8B ≈ 15.3."""
+    for size, gib in (("0.6B", 1.12), ("8B", 15.26)):
+        if size in model:
+            return gib
+    return 7.55
+
+
 class VllmLogWriter:
     """Writes one simulated vLLM server's log. Thread-safe; every write is flushed."""
 
