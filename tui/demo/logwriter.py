@@ -98,7 +98,11 @@ class VllmLogWriter:
         )
         self.vllm(w, "INFO", "default_loader.py:501", "Loading weights took 3.27 seconds", ago=18)
         self.vllm(
-            w, "INFO", "gpu_model_runner.py:5088", "Model loading took 7.55 GiB memory and 4.118203 seconds", ago=17
+            w,
+            "INFO",
+            "gpu_model_runner.py:5088",
+            f"Model loading took {weights_gib(model):.2f} GiB memory and 4.118203 seconds",
+            ago=17,
         )
         self.vllm(w, "INFO", "gpu_model_runner.py:3901", "Warming up model for the compilation...", ago=17)
 
