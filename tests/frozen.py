@@ -6,8 +6,11 @@ from pathlib import Path
 
 from tui.logs.parse import parse_line
 from tui.model.samples import (
+    GpuDevice,
+    GpuProcess,
     GpuSample,
     Histogram,
+    HostSample,
     HttpResult,
     LogBatch,
     MetricsSample,
@@ -15,6 +18,7 @@ from tui.model.samples import (
     ProbeSample,
     SemanticSample,
     ServerSample,
+    VllmProcess,
 )
 from tui.model.store import Store
 
@@ -75,6 +79,34 @@ def _metrics(t: float, done: float, tokens: float, fast: float) -> MetricsSample
     )
 
 
+GiB = 1024**3
+PROCS = (
+    VllmProcess(
+        29379,
+        "api-server",
+        "vllm serve /models/Qwen3-Embedding-4B",
+        1,
+        int(0.84 * GiB),
+        3.0,
+        "/models/Qwen3-Embedding-4B",
+        8000,
+        "Qwen3-Embedding-4B",
+    ),
+    VllmProcess(29878, "engine-core", "VLLM::EngineCore", 29379, int(0.78 * GiB), 1.0),
+    VllmProcess(30163, "worker", "VLLM::Worker", 29878, int(0.95 * GiB), 12.0),
+)
+
+
+def _gpu(t: float, used: int, worker: int | None) -> GpuSample:
+    procs = (GpuProcess(30163, worker),) if worker else ()
+    device = GpuDevice(0, "NVIDIA L4", used, 24 * GiB, "GPU-00000000", 37, 61, 71.5, 72.0, procs)
+    return GpuSample(t, available=True, driver="550.54.15", devices=(device,), cuda="12.4")
+
+
+def _host(t: float, procs: tuple[VllmProcess, ...], gone: tuple[VllmProcess, ...] = ()) -> HostSample:
+    return HostSample(t, 14.0, 11 * GiB, 31 * GiB, 0, 8 * GiB, procs, gone)
+
+
 def _server(t: float, status: int) -> ServerSample:
     metrics = _metrics(t, 1720.0, 175_000.0, 1690.0) if status == 200 else None
     return ServerSample(
@@ -84,9 +116,10 @@ def _server(t: float, status: int) -> ServerSample:
 
 def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
     store = Store()
-    store.apply(
-        GpuSample(T0, available=False, reason="NVML: not available on this host (NVML Shared Library Not Found)")
-    )
+    for i in range(12):  # the card filled up while vLLM started, then stayed at its reservation
+        used = min(22.1, 0.5 + 2.2 * i) * GiB
+        store.apply(_gpu(T0 - 120 + 10 * i, int(used), int(used - 0.5 * GiB)))
+    store.apply(_host(T0, PROCS))
     store.apply(LogBatch(T0, str(log_path), tuple(parse_line(x) for x in HEALTHY_LOG)))
     for i, lat in enumerate(LATENCIES):
         store.apply(
@@ -119,6 +152,8 @@ def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
     elif scenario == "engine-dead":
         store.apply(LogBatch(t, str(log_path), tuple(parse_line(x) for x in DEATH_LOG)))
         store.apply(_server(t, 503))
+        store.apply(_gpu(t, int(0.5 * GiB), None))
+        store.apply(_host(t, PROCS[:1], PROCS[1:]))
         store.apply(
             ProbeSample(
                 t,

@@ -29,6 +29,7 @@ from tui.collectors.gpu import NvmlCollector
 from tui.collectors.logcommand import docker_tail, journal_tail
 from tui.collectors.logtail import LogTail
 from tui.collectors.probe import ProbeCollector
+from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.samples import LogBatch
@@ -92,7 +93,8 @@ class EmbedtopApp(App[None]):
         self.paused = False
         self._client: httpx.AsyncClient | None = None
         self._tail: Any = None  # LogTail or CommandTail
-        self._gpu = NvmlCollector(nvml)
+        self._gpu = NvmlCollector(nvml, gpus=cfg.gpu)
+        self._host = HostCollector()
         self._probe: ProbeCollector | None = None
         self.collector_errors: list[str] = []
         self._marks: set[str] = set()
@@ -185,6 +187,7 @@ class EmbedtopApp(App[None]):
             ("probe", self._probe.collect, cfg.probe_interval),
             ("semantic", self._semantic, cfg.semantic_interval),
             ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
+            ("host", lambda: asyncio.to_thread(self._host.collect), max(cfg.interval, 2.0)),
         ]
         tail = None
         if cfg.log is not None:

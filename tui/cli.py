@@ -55,6 +55,10 @@ def _common(p: argparse.ArgumentParser) -> None:
     logs.add_argument("--log", help="vLLM log file to follow (survives rotation, truncation, recreation)")
     logs.add_argument("--docker", metavar="CONTAINER", help="follow `docker logs` of this container")
     logs.add_argument("--journal", metavar="UNIT", help="follow `journalctl -u UNIT` (vLLM run by systemd)")
+    p.add_argument(
+        "--gpu",
+        help="GPUs to show: NVML (PCI-order) indices or UUIDs, e.g. 0,1 (default: CUDA_VISIBLE_DEVICES, else all)",
+    )
     p.add_argument("--model", help="model id clients use (default: the first id /v1/models lists)")
     p.add_argument("--dims", help="expected vector length (default: implied by the model id, e.g. 4B → 2560)")
     p.add_argument("--interval", help="seconds between /health + /v1/models polls (default 5)")
@@ -115,6 +119,7 @@ def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
         "docker",
         "journal",
         "model",
+        "gpu",
         "dims",
         "interval",
         "probe_interval",
@@ -151,7 +156,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     except ConfigError as exc:
         fail(str(exc))
     try:
-        target = DemoTarget(args.scenario, log_path, port=args.port).start()
+        target = DemoTarget(args.scenario, log_path, port=args.port, processes=not args.serve_only).start()
     except OSError as exc:
         fail(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another --port or 0")
     try:
@@ -168,7 +173,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         cfg = demo_config(cfg_overrides, target.url, cli)
         from tui.app import EmbedtopApp
 
-        EmbedtopApp(cfg, demo=target).run()
+        EmbedtopApp(cfg, demo=target, nvml=target.nvml).run()
         return 0
     finally:
         target.stop()

@@ -37,6 +37,7 @@ class Config:
     journal: str | None = None  # follow `journalctl -u` of this systemd unit instead of a file
     model: str | None = None
     dims: int | None = None
+    gpu: str | None = None  # NVML indices or UUIDs to show, comma-separated (default: CUDA_VISIBLE_DEVICES, else all)
     interval: float = 5.0
     probe_interval: float = 10.0
     semantic_interval: float = 300.0  # the semantic probe (query + two documents), also on key `s`
@@ -78,6 +79,7 @@ _ENV = {
     "docker": "EMBEDTOP_DOCKER",
     "journal": "EMBEDTOP_JOURNAL",
     "model": "EMBEDTOP_MODEL",
+    "gpu": "EMBEDTOP_GPU",
     "dims": "EMBEDTOP_DIMS",
     "interval": "EMBEDTOP_INTERVAL",
     "probe_interval": "EMBEDTOP_PROBE_INTERVAL",
@@ -146,7 +148,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
     if name == "log":
         return Path(str(value)).expanduser()
-    if name in ("url", "model", "api_key_env", "api_key", "docker", "journal"):
+    if name in ("url", "model", "api_key_env", "api_key", "docker", "journal", "gpu"):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
         return value.strip()

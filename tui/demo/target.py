@@ -21,8 +21,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from tui.demo import responses
-from tui.demo.logwriter import VllmLogWriter
+from tui.demo.fake_nvml import FakeNvml
+from tui.demo.logwriter import VllmLogWriter, weights_gib
 from tui.demo.metrics import DemoMetrics
+from tui.demo.processes import DemoProcesses
 
 
 @dataclass(frozen=True)
@@ -70,6 +72,7 @@ SCENARIOS: dict[str, Scenario] = {
 FAULT_CYCLE = ("healthy", "wrong-model", "wrong-dims", "slow", "engine-dead", "starting")
 
 MAX_LEN = 32768
+H200 = ("NVIDIA H200", 143_771 * 1024**2)  # the card the demo log's KV-cache figures come from
 METRICS_CONTENT_TYPE = "text/plain; version=1.0.0; charset=utf-8"
 ENGINE_DEAD = "EngineCore encountered an issue. See stack trace (above) for the root cause."
 
@@ -142,6 +145,7 @@ class DemoTarget:
         port: int = 0,
         host: str = "127.0.0.1",
         stats_interval: float = 10.0,
+        processes: bool = False,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(scenario)
@@ -155,6 +159,9 @@ class DemoTarget:
         self.created = int(time.time())
         self.metrics = DemoMetrics(self.scenario.served)
         self.log: VllmLogWriter | None = VllmLogWriter(log_path) if log_path else None
+        # The GPU (a faithful NVML fake) and, when asked, real stand-in vLLM processes for the GPU panel.
+        self.nvml = FakeNvml("healthy", card=H200)
+        self.procs = DemoProcesses() if processes else None
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
         self._server: _Server | None = None
@@ -185,6 +192,7 @@ class DemoTarget:
                 self.log.engine_death()
         if not sc.listening:
             self._unlisten()
+        self._sync_processes()
         self._slow_since = time.monotonic()
         self._stats_thread = threading.Thread(target=self._stats_loop, name="demo-stats", daemon=True)
         self._stats_thread.start()
@@ -193,6 +201,8 @@ class DemoTarget:
     def stop(self) -> None:
         self._stop.set()
         self._unlisten()
+        if self.procs is not None:
+            self.procs.stop()
         if self._stats_thread is not None:
             self._stats_thread.join(timeout=2)
         if self.log:
@@ -268,6 +278,25 @@ class DemoTarget:
         self.scenario = new
         if new.listening and self._server is None:
             self._listen()
+        if restart and self.procs is not None:
+            self.procs.kill_engine()  # a restart replaces the engine processes
+        self._sync_processes()
+
+    def _sync_processes(self) -> None:
+        """Processes and GPU memory follow the scenario: a dead engine holds no GPU memory."""
+        sc = self.scenario
+        if self.procs is None:
+            return
+        if sc.engine_dead:
+            self.procs.kill_engine()
+        else:
+            self.procs.start(sc.root, sc.served, self.port)
+        worker = self.procs.pid("worker")
+        total = H200[1]
+        # Loading: the weights so far. Ready: vLLM holds --gpu-memory-utilization (0.92) × total memory
+        # (weights + activations + the KV cache that fills the rest), as the demo log's figures say.
+        used = int(0.92 * total) - int(0.45 * 1024**3) if sc.listening else int(weights_gib(sc.root) * 1024**3)
+        self.nvml.set_processes(0, [(worker, used)] if worker else [])
 
     def next_fault(self) -> str:
         """Cycle to the next scenario (the demo's `f` key)."""

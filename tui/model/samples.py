@@ -183,28 +183,84 @@ class LogBatch:
 
 
 @dataclass(frozen=True)
+class GpuProcess:
+    """A compute process on a GPU as NVML reports it: a HOST pid, and its memory (None: not reported)."""
+
+    pid: int
+    used_bytes: int | None
+
+
+@dataclass(frozen=True)
 class GpuDevice:
-    """Memory of one GPU as NVML reports it."""
+    """One GPU as NVML reports it. A field NVML cannot give is None, with the reason in `na`."""
 
     index: int
     name: str
     used_bytes: int | None
     total_bytes: int | None
+    uuid: str | None = None
+    util_percent: int | None = None
+    temperature_c: int | None = None
+    power_w: float | None = None
+    power_limit_w: float | None = None
+    processes: tuple[GpuProcess, ...] | None = None  # None: the list could not be read
+    na: tuple[tuple[str, str], ...] = ()  # (field, reason) for fields that are not available
+    lost: bool = False
+
+    def reason(self, name: str) -> str | None:
+        return next((why for f, why in self.na if f == name), None)
 
 
 @dataclass(frozen=True)
 class GpuSample:
-    """One NVML poll: devices, or the reason NVML cannot be used on this host."""
+    """One NVML poll: devices, or the reason NVML cannot be used on this host (and the fix)."""
 
     t: float
     available: bool
     reason: str | None = None
     driver: str | None = None
     devices: tuple[GpuDevice, ...] = field(default_factory=tuple)
+    cuda: str | None = None  # CUDA driver API version, e.g. "12.4"
+    fix: str | None = None
+    note: str | None = None  # e.g. how CUDA_VISIBLE_DEVICES / --gpu selected devices
 
     @property
     def ok(self) -> bool:
         return self.available
 
 
-Sample = ServerSample | ProbeSample | LogBatch | GpuSample
+@dataclass(frozen=True)
+class VllmProcess:
+    """A vLLM process on this host (psutil)."""
+
+    pid: int
+    role: str  # "api-server", "engine-core", "worker"
+    title: str
+    ppid: int | None
+    rss: int
+    cpu_percent: float
+    model: str | None = None  # api-server: from its command line
+    port: int | None = None
+    served_name: str | None = None
+    container: str | None = None  # short docker/containerd id, when it runs in one
+
+
+@dataclass(frozen=True)
+class HostSample:
+    """Host CPU, RAM, swap and the vLLM processes."""
+
+    t: float
+    cpu_percent: float
+    ram_used: int
+    ram_total: int
+    swap_used: int
+    swap_total: int
+    processes: tuple[VllmProcess, ...] = ()
+    gone: tuple[VllmProcess, ...] = ()  # vLLM processes seen last poll and gone now
+
+    @property
+    def ok(self) -> bool:
+        return True
+
+
+Sample = ServerSample | ProbeSample | LogBatch | GpuSample | HostSample | SemanticSample | LongInputSample

@@ -12,6 +12,7 @@ from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.lifecycle import LogState
 from tui.model.samples import (
     GpuSample,
+    HostSample,
     LogBatch,
     LongInputSample,
     MetricsSample,
@@ -26,6 +27,7 @@ PROBE_HISTORY = 360  # one hour at the default 10 s probe interval
 LOG_HISTORY = 2000  # events (a traceback is one event)
 SERVER_HISTORY = 720
 METRICS_HISTORY = 720  # an hour of scrapes at the default 5 s interval
+GPU_HISTORY = 240  # per device: 20 minutes at the 5 s GPU poll
 TRAFFIC_WINDOW_S = 60.0
 
 
@@ -69,6 +71,9 @@ class Store:
         self.log_state = LogState()
         self._grouper = EventGrouper()
         self.gpu: GpuSample | None = None
+        self.gpu_memory: dict[int, deque[tuple[float, int]]] = {}  # device index → (t, used bytes)
+        self.host: HostSample | None = None
+        self.gone: dict[int, tuple[float, str, str]] = {}  # pid → (when, role, title) of vanished vLLM processes
         self.metrics: MetricsSample | None = None  # the last scrape (good or not)
         self.metrics_history: deque[MetricsSample] = deque(maxlen=METRICS_HISTORY)
         self.semantic: SemanticSample | None = None
@@ -111,6 +116,17 @@ class Store:
         elif isinstance(sample, GpuSample):
             self.gpu = sample
             self.counts.gpu += 1
+            for d in sample.devices:
+                if d.used_bytes is not None:
+                    self.gpu_memory.setdefault(d.index, deque(maxlen=GPU_HISTORY)).append((sample.t, d.used_bytes))
+        elif isinstance(sample, HostSample):
+            self.host = sample
+            for p in sample.gone:
+                self.gone[p.pid] = (sample.t, p.role, p.title)
+            for p in sample.processes:
+                self.gone.pop(p.pid, None)
+            while len(self.gone) > 20:
+                self.gone.pop(next(iter(self.gone)))
 
     def probe_latencies_ms(self, n: int | None = None) -> list[float]:
         """Latencies of the successful probes, oldest first (the sparkline's data)."""

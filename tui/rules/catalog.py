@@ -6,9 +6,11 @@ api.reachable" instead of adding red noise. Fix texts follow shared/docs/vllm-fa
 
 from __future__ import annotations
 
+import os
 import statistics
 import time
 from collections.abc import Callable
+from urllib.parse import urlsplit
 
 from tui.config import Config, implied_dims
 from tui.logs import catalog as log_catalog
@@ -22,6 +24,9 @@ from tui.rules.checks import CheckResult, Status
 
 TITLES = {
     "gpu.visible": "GPU visible (NVML)",
+    "gpu.model_resident": "Model on the GPU",
+    "gpu.memory_headroom": "GPU memory headroom",
+    "vllm.process": "vLLM processes",
     "vllm.startup": "vLLM started",
     "vllm.engine": "Engine alive (log)",
     "vllm.requests": "Client requests (log)",
@@ -83,24 +88,187 @@ def check_gpu(store: Store, cfg: Config) -> CheckResult:
             Status.UNKNOWN,
             gpu.reason or "NVML not available",
             evidence=(f"{hms(gpu.t)} {gpu.reason}",),
-            fix="On a GPU host, `nvidia-smi` must list the GPU; install the NVIDIA driver if it does not. "
+            fix=gpu.fix
+            or "On a GPU host, `nvidia-smi` must list the GPU; install the NVIDIA driver if it does not. "
             "In a container, run it with `--gpus all` (NVIDIA Container Toolkit).",
         )
     if not gpu.devices:
         return _result(
             "gpu.visible",
             Status.FAIL,
-            "NVML works but sees no GPU",
-            evidence=(f"{hms(gpu.t)} nvmlDeviceGetCount() = 0",),
-            fix="Check `nvidia-smi`; in a container pass `--gpus all`; check CUDA_VISIBLE_DEVICES.",
+            "NVML works but shows no GPU" + (f" ({gpu.note})" if gpu.note else ""),
+            evidence=(f"{hms(gpu.t)} nvmlDeviceGetCount() → no device selected",),
+            fix="Check `nvidia-smi`; in a container pass `--gpus all`; check CUDA_VISIBLE_DEVICES / --gpu.",
+        )
+    lost = [d for d in gpu.devices if d.lost]
+    if lost:
+        return _result(
+            "gpu.visible",
+            Status.FAIL,
+            f"GPU{lost[0].index} is lost (fell off the bus)",
+            evidence=[f"{hms(gpu.t)} NVML: {d.reason('device') or 'GPU is lost'} on GPU{d.index}" for d in lost],
+            fix="Look for Xid errors in `dmesg` / `journalctl -k`; the GPU needs a reset (`nvidia-smi -r`) or the "
+            "host a reboot. vLLM on that GPU is dead until then.",
         )
     names = ", ".join(f"{d.index}: {d.name}" for d in gpu.devices)
-    return _result("gpu.visible", Status.PASS, f"{len(gpu.devices)} GPU(s): {names}")
+    partial = sorted({f for d in gpu.devices for f, _ in d.na})
+    evidence = [f"{hms(gpu.t)} {f} n/a: {d.reason(f)}" for d in gpu.devices for f in partial if d.reason(f)]
+    if gpu.note:
+        evidence.append(gpu.note)
+    summary = f"{len(gpu.devices)} GPU(s): {names}" + (f" ({', '.join(partial)} n/a)" if partial else "")
+    return _result("gpu.visible", Status.PASS, summary, evidence)
+
+
+def _vllm_gpu_processes(store: Store) -> tuple[list[tuple[int, str, int | None, int]], list[int]]:
+    """([(pid, role, used bytes, gpu index)] of vLLM processes on a GPU, [GPU pids not visible here])."""
+    gpu, host = store.gpu, store.host
+    procs = {p.pid: p for p in host.processes} if host else {}
+    mapped, hidden = [], []
+    for d in gpu.devices if gpu else ():
+        for p in d.processes or ():
+            if p.pid in procs:
+                mapped.append((p.pid, procs[p.pid].role, p.used_bytes, d.index))
+            elif host is not None and not _pid_visible(p.pid):
+                hidden.append(p.pid)
+    return mapped, hidden
+
+
+def _pid_visible(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
+
+
+def check_model_resident(store: Store, cfg: Config) -> CheckResult:
+    gpu = store.gpu
+    if gpu is None or not gpu.available or not gpu.devices:
+        return _blocked("gpu.model_resident", "gpu.visible")
+    mapped, hidden = _vllm_gpu_processes(store)
+    holding = [m for m in mapped if m[2] is None or m[2] >= MODEL_RESIDENT_BYTES]
+    if holding:
+        pid, role, used, index = max(holding, key=lambda m: m[2] or 0)
+        mem = f"{used / 1024**3:.1f} GiB" if used is not None else "memory not reported (MIG/WDDM)"
+        evidence = [f"{hms(gpu.t)} NVML GPU{i}: pid {p} ({r}) {(u or 0) / 1024**3:.1f} GiB" for p, r, u, i in mapped]
+        return _result("gpu.model_resident", Status.PASS, f"vLLM {role} pid {pid} holds {mem} on GPU{index}", evidence)
+    any_procs = [(d.index, p) for d in gpu.devices for p in d.processes or ()]
+    server_up = store.server is not None and store.server.ok
+    if hidden:
+        return _result(
+            "gpu.model_resident",
+            Status.UNKNOWN,
+            f"GPU processes {', '.join(map(str, hidden[:3]))} are not visible here (another PID namespace)",
+            [f"{hms(gpu.t)} NVML reports host PIDs; /proc here does not have them"],
+            "embedtop runs in a container or PID namespace other than vLLM's: run it on the host, or the "
+            "container with `--pid=host`, to name the processes.",
+        )
+    if server_up:
+        evidence = [
+            f"{hms(gpu.t)} NVML compute processes: "
+            + (", ".join(f"GPU{i} pid {p.pid}" for i, p in any_procs) or "none")
+        ]
+        host = store.host
+        if host and host.processes:
+            evidence.append("vLLM processes here: " + ", ".join(f"{p.role} {p.pid}" for p in host.processes))
+        return _result(
+            "gpu.model_resident",
+            Status.FAIL,
+            "the API answers but no vLLM process holds GPU memory here",
+            evidence,
+            "vLLM is running somewhere else (another host or container than this GPU's) or on the CPU: check "
+            "`--url` points at this host, `nvidia-smi` inside the vLLM container, and that vLLM is the CUDA build "
+            "(its log says 'Automatically detected platform cuda').",
+        )
+    return _result("gpu.model_resident", Status.UNKNOWN, "no vLLM process on the GPU yet (server not up)")
+
+
+def check_memory_headroom(store: Store, cfg: Config) -> CheckResult:
+    gpu = store.gpu
+    if gpu is None or not gpu.available or not gpu.devices:
+        return _blocked("gpu.memory_headroom", "gpu.visible")
+    known = [d for d in gpu.devices if d.used_bytes is not None and d.total_bytes]
+    if not known:
+        return _result("gpu.memory_headroom", Status.UNKNOWN, "memory not reported by NVML")
+    d = max(known, key=lambda d: d.used_bytes / d.total_bytes)  # type: ignore[operator]
+    frac = d.used_bytes / d.total_bytes  # type: ignore[operator]
+    summary = f"GPU{d.index} {frac * 100:.0f}% used ({d.used_bytes / 1024**3:.1f} of {d.total_bytes / 1024**3:.1f} GiB)"  # type: ignore[operator]
+    waiting = [m.waiting for m in list(store.metrics_history)[-4:] if m.ok and m.waiting is not None]
+    rising = len(waiting) >= 2 and waiting[-1] > 0 and waiting[-1] > waiting[0]
+    evidence = [f"{hms(gpu.t)} NVML GPU{d.index}: used {d.used_bytes} of {d.total_bytes} bytes"]
+    if waiting:
+        evidence.append("vllm:num_requests_waiting over the last scrapes: " + ", ".join(f"{w:.0f}" for w in waiting))
+    fix = (
+        "vLLM reserves --gpu-memory-utilization × TOTAL GPU memory at start (0.9, or 0.92 from ~0.20), so a full "
+        "card is normal for vLLM alone. The risk is other processes on the same GPU or bursts bigger than the "
+        "KV cache: stop other GPU processes (`nvidia-smi`), lower --max-num-seqs / --max-num-batched-tokens, "
+        "or send smaller batches; watch for 'CUDA out of memory' in the log."
+    )
+    if frac >= HEADROOM_FULL and rising:
+        return _result(
+            "gpu.memory_headroom", Status.WARN, f"{summary} and requests are queueing: OOM risk", evidence, fix
+        )
+    return _result("gpu.memory_headroom", Status.PASS, summary, evidence)
+
+
+def check_process(store: Store, cfg: Config) -> CheckResult:
+    host = store.host
+    if host is None:
+        return _result("vllm.process", Status.UNKNOWN, "waiting for the first process scan")
+    port = urlsplit(cfg.url).port or (443 if cfg.url.startswith("https") else 80)
+    procs = list(host.processes)
+    api = [p for p in procs if p.role == "api-server"]
+    ours = [p for p in api if p.port == port] or api
+    gone = sorted(store.gone.items(), key=lambda kv: kv[1][0])
+    evidence = [
+        f"{p.role} pid {p.pid} · RSS {p.rss / 1024**3:.1f} GiB · CPU {p.cpu_percent:.0f}%"
+        + (f" · container {p.container}" if p.container else "")
+        for p in procs[:6]
+    ]
+    if gone:
+        pid, (t, role, title) = gone[-1]
+        if not procs or role != "api-server":
+            root = store.log_state.root_cause()
+            fix = (
+                "A vLLM process died: the log (vllm.engine) usually says why; `dmesg | grep -i oom` shows an OOM "
+                "kill. Restart vLLM, under a supervisor (docker `--restart`, systemd) so it comes back."
+            )
+            cause = [f"{hms(root.t)} the log says: {root.line[:200]}"] if root is not None else []
+            return _result(
+                "vllm.process",
+                Status.FAIL,
+                f"vLLM {role} pid {pid} exited at {hms(t)}",
+                [f"{hms(t)} process {pid} ({title}) is gone", *cause, *evidence],
+                root.pattern.fix if root is not None else fix,
+            )
+    if ours:
+        main = ours[0]
+        model = f" serving {main.served_name or main.model}" if (main.served_name or main.model) else ""
+        others = len([p for p in procs if p.role != "api-server"])
+        return _result(
+            "vllm.process",
+            Status.PASS,
+            f"API server pid {main.pid}{model} on port {main.port} (+{others} engine processes)",
+            evidence,
+        )
+    if procs:
+        return _result(
+            "vllm.process", Status.PASS, f"{len(procs)} vLLM engine process(es), no API server here", evidence
+        )
+    return _result(
+        "vllm.process",
+        Status.UNKNOWN,
+        "no vLLM process on this host (remote --url, or another container / PID namespace)",
+    )
 
 
 # ---------------------------------------------------------------- log
 
 
+MODEL_RESIDENT_BYTES = 256 * 1024**2  # a process holding less than this is not a loaded model
+HEADROOM_FULL = 0.97
 NORM_JUMP = 0.05  # a relative change of the probe's L2 norm worth a warning
 LATENCY_WINDOW = 30  # probes: 5 minutes at the default interval
 STARTUP_SLOW_S = 600  # a start still going after 10 minutes deserves a look
@@ -596,6 +764,9 @@ CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
     check_gpu,
     check_startup,
     check_engine,
+    check_process,
+    check_model_resident,
+    check_memory_headroom,
     check_reachable,
     check_models,
     check_probe,

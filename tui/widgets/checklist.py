@@ -19,7 +19,7 @@ class Checklist(DataTable):
 
     def on_mount(self) -> None:
         self.add_column("status", key="status", width=10)
-        self.add_column("check", key="check", width=17)
+        self.add_column("check", key="check", width=19)
         self.add_column("summary", key="summary")
 
     def show(self, results: list[CheckResult]) -> None:

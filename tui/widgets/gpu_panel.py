@@ -1,38 +1,113 @@
-"""GPU panel: per-device memory from NVML, or why NVML is not available on this host."""
+"""GPU panel: per device a memory bar, a memory sparkline, util / temperature / power and the vLLM
+processes holding memory on it; then host CPU / RAM. Or why NVML is not available, and the check to run."""
 
 from __future__ import annotations
 
-from rich.table import Table
+from rich.console import Group
 from rich.text import Text
 
+from tui.model.samples import GpuDevice, VllmProcess
 from tui.model.store import Store
 from tui.widgets.panel import RenderPanel
-from tui.widgets.styles import human_bytes
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+ROLE_LABEL = {"api-server": "API", "engine-core": "EngineCore", "worker": "Worker"}
 
 
-def render_gpu(store: Store) -> Table | Text:
+def gib(n: int | None) -> str:
+    return "n/a" if n is None else f"{n / 1024**3:.1f}"
+
+
+def bar(used: int, total: int, width: int) -> Text:
+    frac = min(1.0, used / total) if total else 0.0
+    full = round(frac * width)
+    style = "red" if frac >= 0.97 else "yellow" if frac >= 0.9 else "green"
+    text = Text("█" * full, style=style)
+    text.append("░" * (width - full), style="dim")
+    text.append(f" {frac * 100:.0f}%")
+    return text
+
+
+def spark(values: list[int], top: int, width: int) -> str:
+    """Memory history on an absolute 0..total scale (a full card reads as full blocks)."""
+    if not values or top <= 0:
+        return ""
+    step = max(1, len(values) // width) if len(values) > width else 1
+    points = values[::step][-width:]
+    return "".join(BLOCKS[min(len(BLOCKS) - 1, int(v / top * (len(BLOCKS) - 1) + 0.5))] for v in points)
+
+
+def _device_lines(store: Store, d: GpuDevice, procs: dict[int, VllmProcess], width: int) -> list[Text]:
+    lines: list[Text] = []
+    name = d.name.replace("NVIDIA ", "")
+    if d.lost:
+        return [Text(f"GPU{d.index} {name}: GPU LOST ({d.reason('device') or 'NVML'})", style="bold red")]
+    lines.append(Text(f"GPU{d.index} {name}", style="bold"))
+    if d.used_bytes is not None and d.total_bytes:
+        lines.append(bar(d.used_bytes, d.total_bytes, max(8, width - 6)))
+        lines.append(Text(f"{gib(d.used_bytes)} / {gib(d.total_bytes)} GiB used"))
+        history = [u for _, u in store.gpu_memory.get(d.index, ())]
+        if len(history) >= 2:
+            lines.append(Text(spark(history, d.total_bytes, width), style="cyan"))
+    else:
+        lines.append(Text(f"memory n/a ({d.reason('memory') or 'unknown'})", style="dim"))
+    parts = [
+        f"{d.util_percent}%" if d.util_percent is not None else "util n/a",
+        f"{d.temperature_c}°C" if d.temperature_c is not None else "temp n/a",
+        f"{d.power_w:.0f} W" if d.power_w is not None else "power n/a",
+    ]
+    lines.append(Text(" · ".join(parts), style="dim" if d.util_percent is None else ""))
+    if d.processes is None:
+        lines.append(Text(f"processes n/a ({d.reason('processes') or '?'})", style="dim"))
+    for p in sorted(d.processes or (), key=lambda p: -(p.used_bytes or 0)):
+        mapped = procs.get(p.pid)
+        label = ROLE_LABEL.get(mapped.role, mapped.role) if mapped else "pid not visible here"
+        mem = f"{gib(p.used_bytes)} GiB" if p.used_bytes is not None else "mem n/a"
+        style = "green" if mapped else "yellow"
+        lines.append(Text(f"{label} {p.pid} {mem}", style=style))
+    return lines
+
+
+def render_gpu(store: Store, width: int = 28) -> Group | Text:
     g = store.gpu
+    host = store.host
+    lines: list[Text] = []
     if g is None:
-        return Text("waiting for NVML…", style="dim")
-    if not g.available:
-        return Text(g.reason or "NVML: not available on this host", style="yellow")
-    grid = Table.grid(padding=(0, 1))
-    grid.add_column(no_wrap=True)
-    grid.add_column()
-    if g.driver:
-        grid.add_row("driver", g.driver)
-    for d in g.devices:
-        if d.used_bytes is not None and d.total_bytes:
-            pct = 100.0 * d.used_bytes / d.total_bytes
-            mem = f"{human_bytes(d.used_bytes)} / {human_bytes(d.total_bytes)} ({pct:.0f}%)"
-        else:
-            mem = "memory n/a"
-        grid.add_row(f"GPU{d.index}", f"{d.name}\n{mem}")
-    return grid
+        lines.append(Text("waiting for NVML…", style="dim"))
+    elif not g.available:
+        lines.append(Text(g.reason or "NVML: not available on this host", style="yellow"))
+        lines.append(Text("check: nvidia-smi", style="dim"))
+    else:
+        procs = {p.pid: p for p in host.processes} if host else {}
+        head = " · ".join(x for x in (f"drv {g.driver}" if g.driver else "", f"CUDA {g.cuda}" if g.cuda else "") if x)
+        if head:
+            lines.append(Text(head, style="dim"))
+        if not g.devices:
+            lines.append(Text("no GPU selected" if g.note else "NVML sees no GPU", style="red"))
+        for d in g.devices:
+            lines += _device_lines(store, d, procs, width)
+    if host is not None:
+        ram = f"RAM {host.ram_used / 1024**3:.0f}/{host.ram_total / 1024**3:.0f}G"
+        swap = f" · swap {host.swap_used / 1024**3:.1f}G" if host.swap_used > 0.1 * 1024**3 else ""
+        lines.append(Text(f"host CPU {host.cpu_percent:.0f}% · {ram}{swap}", style="dim"))
+    return Group(*lines)
 
 
 class GpuPanel(RenderPanel):
+    _store: Store | None = None
+
+    def on_resize(self) -> None:
+        if self._store is not None:
+            self.show(self._store)  # bars and sparklines are as wide as the panel
+
     def show(self, store: Store) -> None:
-        g = store.gpu
-        key = None if g is None else (g.available, g.reason, g.driver, g.devices)
-        self.set(key, lambda: render_gpu(store))
+        self._store = store
+        g, host = store.gpu, store.host
+        key = (
+            None if g is None else (g.available, g.reason, g.driver, g.devices),
+            None
+            if host is None
+            else (round(host.cpu_percent), host.ram_used >> 26, tuple(p.pid for p in host.processes)),
+            self.size.width,
+        )
+        self.set(key, lambda: render_gpu(store, max(12, self.size.width - 2)))
