@@ -26,9 +26,9 @@ SIZE = (120, 36)
 
 async def shoot(name: str, fault: str | None) -> Path:
     tmp = Path(tempfile.mkdtemp(prefix="embedtop-shot-"))
-    target = DemoTarget("healthy", tmp / "vllm.log", stats_interval=1.0).start()
+    target = DemoTarget("healthy", tmp / "vllm.log", stats_interval=1.0, processes=True).start()
     cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.25, probe_interval=0.25)
-    app = EmbedtopApp(cfg, demo=target)
+    app = EmbedtopApp(cfg, demo=target, nvml=target.nvml)
     try:
         async with app.run_test(size=SIZE) as pilot:
             deadline = time.monotonic() + 30

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -56,6 +57,15 @@ async def wait_for(pilot: Pilot, cond: Callable[[], bool], timeout: float = 15.0
             return
         await pilot.pause(0.05)
     raise AssertionError("condition not met in time")
+
+
+def plain(renderable: object, width: int = 40) -> str:
+    """What a panel's renderable reads as on screen."""
+    from rich.console import Console
+
+    console = Console(width=width, record=True, file=io.StringIO())
+    console.print(renderable)
+    return console.export_text()
 
 
 def statuses(app: EmbedtopApp) -> dict[str, Status]:
@@ -292,3 +302,44 @@ async def test_semantic_long_input_interval_and_chart_keys(tmp_path: Path) -> No
             assert log.display and not chart.display
     finally:
         target.stop()
+
+
+# ---------------------------------------------------------------- GPU and processes
+
+
+async def test_real_pynvml_without_driver_shows_nvml_not_available(tmp_path: Path) -> None:
+    from tui.widgets.gpu_panel import GpuPanel
+
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        app = make_app(target)  # nvml=None: the real nvidia-ml-py, and this host has no driver
+        async with app.run_test(size=(120, 36)) as pilot:
+            await wait_for(pilot, lambda: statuses(app).get("probe.status") == P and app.store.gpu is not None)
+            assert not app.store.gpu.available
+            assert "NVML: not available on this host" in plain(app.query_one(GpuPanel).render())
+            assert statuses(app)["gpu.visible"] == U and statuses(app)["gpu.model_resident"] == B
+            assert statuses(app)["api.reachable"] == P
+    finally:
+        target.stop()
+
+
+async def test_demo_gpu_and_processes_follow_the_scenario(tmp_path: Path) -> None:
+    from tui.widgets.gpu_panel import GpuPanel
+
+    target = DemoTarget("healthy", tmp_path / "vllm.log", processes=True).start()
+    try:
+        cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.3, probe_interval=0.3)
+        app = EmbedtopApp(cfg, demo=target, nvml=target.nvml)
+        async with app.run_test(size=(120, 36)) as pilot:
+            want = {"gpu.visible": P, "vllm.process": P, "gpu.model_resident": P, "gpu.memory_headroom": P}
+            await wait_for(pilot, lambda: all(statuses(app).get(k) == v for k, v in want.items()))
+            worker = target.procs.pid("worker")
+            assert f"pid {worker}" in app.result("gpu.model_resident").summary
+            panel = plain(app.query_one(GpuPanel).render())
+            assert "GPU0 H200" in panel and f"Worker {worker}" in panel
+            target.set_scenario("engine-dead")
+            await wait_for(pilot, lambda: statuses(app).get("vllm.process") == F)
+            assert f"worker pid {worker} exited" in app.result("vllm.process").summary
+    finally:
+        target.stop()
+    assert target.procs.pid("api-server") is None  # stopped by PID

@@ -239,6 +239,20 @@ async def test_dashboard_against_the_real_server(vllm: RealVllm) -> None:
         assert app.store.metrics is not None and app.store.metrics.ok
 
 
+def test_real_vllm_processes_are_mapped(vllm: RealVllm) -> None:
+    from tui.collectors.procs import HostCollector
+
+    host = HostCollector().collect()
+    mine = {p.pid: p for p in host.processes}
+    api = mine[vllm.pid]
+    assert api.role == "api-server" and api.port == vllm.port and api.served_name == "Qwen3-Embedding-4B"
+    assert api.model and api.model.endswith("/model")
+    children = psutil.Process(vllm.pid).children(recursive=True)
+    roles = {mine[c.pid].role for c in children if c.pid in mine}
+    assert roles == {"engine-core", "worker"}  # the real `VLLM::EngineCore` and `VLLM::Worker` titles
+    assert all(mine[c.pid].rss > 100 * 1024**2 for c in children if c.pid in mine)
+
+
 def test_real_engine_sigkill_is_diagnosed_live(vllm: RealVllm) -> None:
     # Last in this module: it kills the shared server's EngineCore.
     state = LogState()

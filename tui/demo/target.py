@@ -184,6 +184,8 @@ class DemoTarget:
         # Bind first (even for "starting") so the port is known and stays ours.
         self._listen()
         sc = self.scenario
+        if self.procs is not None and not sc.engine_dead:
+            self._sync_processes()  # the log then names the stand-in processes' real pids
         if self.log:
             self.log.startup_loading(sc.root, sc.served, self.port, MAX_LEN)
             if sc.listening:
@@ -253,6 +255,10 @@ class DemoTarget:
         restart = (new.served, new.root, new.dims) != (old.served, old.root, old.dims) or (
             old.engine_dead and not new.engine_dead
         )
+        if restart and self.procs is not None and not new.engine_dead:
+            self.procs.kill_engine()  # a restart replaces the engine processes: new pids for the log
+            self.procs.start(new.root, new.served, self.port)
+            self._sync_log_pids()
         if not new.listening:
             self._unlisten()
             if log:
@@ -278,9 +284,14 @@ class DemoTarget:
         self.scenario = new
         if new.listening and self._server is None:
             self._listen()
-        if restart and self.procs is not None:
-            self.procs.kill_engine()  # a restart replaces the engine processes
         self._sync_processes()
+
+    def _sync_log_pids(self) -> None:
+        if self.log is None or self.procs is None:
+            return
+        self.log.api_pid = self.procs.pid("api-server") or self.log.api_pid
+        self.log.core_pid = self.procs.pid("engine-core") or self.log.core_pid
+        self.log.worker_pid = self.procs.pid("worker") or self.log.worker_pid
 
     def _sync_processes(self) -> None:
         """Processes and GPU memory follow the scenario: a dead engine holds no GPU memory."""
@@ -292,6 +303,7 @@ class DemoTarget:
         else:
             self.procs.start(sc.root, sc.served, self.port)
         worker = self.procs.pid("worker")
+        self._sync_log_pids()
         total = H200[1]
         # Loading: the weights so far. Ready: vLLM holds --gpu-memory-utilization (0.92) × total memory
         # (weights + activations + the KV cache that fills the rest), as the demo log's figures say.

@@ -87,7 +87,12 @@ def render_gpu(store: Store, width: int = 28) -> Group | Text:
         for d in g.devices:
             lines += _device_lines(store, d, procs, width)
     if host is not None:
-        ram = f"RAM {host.ram_used / 1024**3:.0f}/{host.ram_total / 1024**3:.0f}G"
+        used = host.ram_used / 1024**3
+        ram = (
+            f"RAM {used:.1f}/{host.ram_total / 1024**3:.0f}G"
+            if used < 10
+            else f"RAM {used:.0f}/{host.ram_total / 1024**3:.0f}G"
+        )
         swap = f" · swap {host.swap_used / 1024**3:.1f}G" if host.swap_used > 0.1 * 1024**3 else ""
         lines.append(Text(f"host CPU {host.cpu_percent:.0f}% · {ram}{swap}", style="dim"))
     return Group(*lines)
