@@ -256,3 +256,37 @@ def test_role_and_args_parsing() -> None:
     assert role_of("python", ["VllmWorker-0"]) == "worker"
     assert role_of("python", ["python", "train.py"]) is None
     assert serve_args(["vllm", "serve", "Qwen/Qwen3-Embedding-4B"]) == ("Qwen/Qwen3-Embedding-4B", 8000, None)
+
+
+def _panel(store: Store) -> str:
+    import io
+
+    from rich.console import Console
+
+    from tui.widgets.gpu_panel import render_gpu
+
+    console = Console(width=40, record=True, file=io.StringIO())
+    console.print(render_gpu(store, 38))
+    return console.export_text()
+
+
+@pytest.mark.parametrize(
+    ("scenario", "expected"),
+    [
+        ("healthy", ["GPU0 L4", "9.6 / 24.0 GiB used", "37% · 61°C · 72 W", "pid not visible here 4242 9.2 GiB"]),
+        ("no-driver", ["NVML: not available on this host (NVML Shared Library Not Found)", "check: nvidia-smi"]),
+        ("not-supported", ["util n/a · temp n/a · power n/a", "GPU0 L4"]),
+        ("gpu-lost", ["GPU0 GPU 0: GPU LOST (GPU lost)"]),
+    ],
+)
+def test_panel_per_scenario(scenario: str, expected: list[str]) -> None:
+    fake = FakeNvml(scenario, worker_pid=4242)
+    col = NvmlCollector(fake)
+    store = Store()
+    store.apply(col.collect())
+    if scenario == "gpu-lost":
+        fake.lose_gpu(0)
+        store.apply(col.collect())
+    text = " ".join(_panel(store).split())  # lines wrap at the panel's width
+    for needle in expected:
+        assert " ".join(needle.split()) in text, text
