@@ -294,11 +294,11 @@ async def test_semantic_long_input_interval_and_chart_keys(tmp_path: Path) -> No
             assert poller.interval == 4.0
             await pilot.press("plus")
             assert poller.interval == 2.0
-            await pilot.press("c")
+            await pilot.press("g")
             chart, log = app.query_one(LatencyChart), app.query_one(LogPanel)
             assert chart.display and not log.display
             await wait_for(pilot, lambda: "probe latency" in str(chart.render()))
-            await pilot.press("c")
+            await pilot.press("g")
             assert log.display and not chart.display
     finally:
         target.stop()

@@ -34,8 +34,10 @@ from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.samples import LogBatch
 from tui.model.store import Store
-from tui.rules.catalog import evaluate, probe_model
+from tui.rules.catalog import probe_model
 from tui.rules.checks import CheckResult
+from tui.rules.engine import Checklist as ChecklistState
+from tui.rules.engine import input_times
 from tui.runtime.poller import Poller
 from tui.screens import HelpScreen
 from tui.widgets.checklist import CheckDetail, Checklist
@@ -66,7 +68,8 @@ class EmbedtopApp(App[None]):
         Binding("l", "long_input", "Long-input probe", show=False),
         Binding("plus", "interval(0.5)", "Faster probes", show=False),
         Binding("minus", "interval(2)", "Slower probes", show=False),
-        Binding("c", "chart", "Chart/log"),
+        Binding("g", "chart", "Graph/log"),
+        Binding("c", "copy_fix", "Copy fix"),
         Binding("space", "pause", "Pause/resume"),
         Binding("f", "fault", "Next fault"),
         Binding("v", "log_filter", "Log level"),
@@ -89,6 +92,7 @@ class EmbedtopApp(App[None]):
         self.live = live
         self.store = store or Store()
         self.results: list[CheckResult] = []
+        self.checklist = ChecklistState(cfg)
         self.pollers: dict[str, Poller] = {}
         self.paused = False
         self._client: httpx.AsyncClient | None = None
@@ -116,7 +120,7 @@ class EmbedtopApp(App[None]):
             yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
             yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
         yield _titled(LogPanel(id="log"), self._log_title())
-        chart = _titled(LatencyChart(id="chart"), "Latency · c: back to the log")
+        chart = _titled(LatencyChart(id="chart"), "Latency · g: back to the log")
         chart.display = False
         yield chart
         yield Footer()
@@ -249,7 +253,9 @@ class EmbedtopApp(App[None]):
 
     def refresh_views(self) -> None:
         store, cfg = self.store, self.cfg
-        self.results = evaluate(store, cfg)
+        # A replayed or frozen store (live=False) is judged at the time of its newest sample.
+        now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
+        self.results = self.checklist.update(store, now=now, paused=self.paused)
         with self.batch_update():
             if self._log_dirty:
                 self._log_dirty = False
@@ -260,16 +266,14 @@ class EmbedtopApp(App[None]):
             self.query_one(LatencyChart).show(store)
             checks = self.query_one(Checklist)
             checks.show(self.results)
-            if not checks.has_focus:
-                worst = max(range(len(self.results)), key=lambda i: (self.results[i].status.rank, -i))
-                if checks.cursor_row != worst:
-                    checks.move_cursor(row=worst, animate=False)
-            self.query_one(CheckDetail).show(checks.result_at_cursor())
+            if not checks.has_focus and checks.cursor_row != 0:
+                checks.move_cursor(row=0, animate=False)  # rows are worst first: follow the worst
+            self.query_one(CheckDetail).show(checks.result_at_cursor(), list(self.checklist.events))
         if store.server is not None and store.probe is not None:
             self._mark("first_data_frame_s")
 
     def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor())
+        self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor(), list(self.checklist.events))
 
     def result(self, check_id: str) -> CheckResult | None:
         return next((r for r in self.results if r.id == check_id), None)
@@ -325,6 +329,16 @@ class EmbedtopApp(App[None]):
             return
         poller.interval = min(300.0, max(2.0, poller.interval * factor))
         self.notify(f"probe every {poller.interval:g} s", timeout=2)
+
+    def action_copy_fix(self) -> None:
+        """Copy the selected check's fix to the clipboard (OSC 52: works over ssh and in tmux with
+        `set -g set-clipboard on`)."""
+        r = self.query_one(Checklist).result_at_cursor()
+        if r is None or not r.fix:
+            self.notify("the selected check has no fix to copy", timeout=2)
+            return
+        self.copy_to_clipboard(r.fix)
+        self.notify(f"copied the fix for {r.id}", timeout=2)
 
     def action_chart(self) -> None:
         chart, log = self.query_one(LatencyChart), self.query_one(LogPanel)

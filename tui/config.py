@@ -42,6 +42,8 @@ class Config:
     probe_interval: float = 10.0
     semantic_interval: float = 300.0  # the semantic probe (query + two documents), also on key `s`
     timeout: float = 5.0
+    fail_after: int = 2  # consecutive bad observations before a passing check turns warn/fail
+    pass_after: int = 2  # consecutive good observations before a red check turns green
     latency_warn_ms: float = 1000.0
     latency_fail_ms: float = 5000.0
     api_key_env: str = "VLLM_API_KEY"
@@ -134,7 +136,7 @@ def _read_toml(path: Path, explicit: bool) -> dict[str, Any]:
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     try:
-        if name == "dims":
+        if name in ("dims", "fail_after", "pass_after"):
             number = int(value)
             if number <= 0:
                 raise ValueError

@@ -53,6 +53,8 @@ class Counters:
     probe: int = 0
     log: int = 0
     gpu: int = 0
+    host: int = 0
+    semantic: int = 0
 
 
 class Store:
@@ -91,6 +93,7 @@ class Store:
                 self.metrics_history.append(sample.metrics)
         elif isinstance(sample, SemanticSample):
             self.semantic = sample
+            self.counts.semantic += 1
         elif isinstance(sample, LongInputSample):
             self.long_input = sample
         elif isinstance(sample, ProbeSample):
@@ -121,6 +124,7 @@ class Store:
                     self.gpu_memory.setdefault(d.index, deque(maxlen=GPU_HISTORY)).append((sample.t, d.used_bytes))
         elif isinstance(sample, HostSample):
             self.host = sample
+            self.counts.host += 1
             for p in sample.gone:
                 self.gone[p.pid] = (sample.t, p.role, p.title)
             for p in sample.processes:

@@ -10,6 +10,7 @@ import os
 import statistics
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tui.config import Config, implied_dims
@@ -31,7 +32,9 @@ TITLES = {
     "vllm.engine": "Engine alive (log)",
     "vllm.requests": "Client requests (log)",
     "api.reachable": "API reachable",
+    "api.auth": "API key accepted",
     "api.models": "Expected model served",
+    "api.max_model_len": "Max input length",
     "probe.status": "Probe embedding",
     "probe.dimensions": "Vector dimensions",
     "probe.values": "Vector values",
@@ -182,7 +185,7 @@ def check_model_resident(store: Store, cfg: Config) -> CheckResult:
             "`--url` points at this host, `nvidia-smi` inside the vLLM container, and that vLLM is the CUDA build "
             "(its log says 'Automatically detected platform cuda').",
         )
-    return _result("gpu.model_resident", Status.UNKNOWN, "no vLLM process on the GPU yet (server not up)")
+    return _result("gpu.model_resident", Status.UNKNOWN, "no vLLM process holds GPU memory, and the API is not up")
 
 
 def check_memory_headroom(store: Store, cfg: Config) -> CheckResult:
@@ -386,6 +389,9 @@ def check_engine(store: Store, cfg: Config) -> CheckResult:
         return _blocked("vllm.engine", "vllm.startup")
     if state.ready_at is None and not (store.server is not None and store.server.ok):
         return _result("vllm.engine", Status.UNKNOWN, "the engine has not started yet")
+    hung = _engine_hung(store)
+    if hung is not None:
+        return hung
     stats = state.stats
     if stats is not None and state.stats_t is not None:
         kv = f", KV cache {stats.kv_pct:.1f} %" if stats.kv_pct is not None else ""
@@ -396,6 +402,34 @@ def check_engine(store: Store, cfg: Config) -> CheckResult:
             evidence=[f"{hms(state.stats_t)} stats: {stats.prompt_tps:.1f} prompt tokens/s"],
         )
     return _result("vllm.engine", Status.PASS, "no fatal engine error in the log")
+
+
+HUNG_SCRAPES = 4  # requests running and not one token processed over this many consecutive scrapes
+
+
+def _engine_hung(store: Store) -> CheckResult | None:
+    """Requests running but no prompt token processed and no request finished for several scrapes:
+    the engine is stuck (known pooling hangs, vllm-facts §8), though /health may still say 200."""
+    recent = [m for m in list(store.metrics_history)[-HUNG_SCRAPES:] if m.ok]
+    if len(recent) < HUNG_SCRAPES or not all((m.running or 0) > 0 for m in recent):
+        return None
+    tokens = {m.counters.get("prompt_tokens") for m in recent}
+    done = {sum(m.success.values()) for m in recent}
+    if len(tokens) > 1 or len(done) > 1:
+        return None
+    first, last = recent[0], recent[-1]
+    return _result(
+        "vllm.engine",
+        Status.FAIL,
+        f"engine stuck: {last.running:.0f} requests running, no progress for {last.t - first.t:.0f} s",
+        [
+            f"{hms(first.t)}–{hms(last.t)} /metrics: num_requests_running {last.running:.0f}, "
+            f"prompt_tokens_total and request_success_total unchanged"
+        ],
+        "The engine accepts requests but does not finish them. Look for the last ERROR/WARNING in the log and "
+        "the stats line ('Running: N reqs' with 0.0 tokens/s); restart vLLM. If it recurs with large batches, "
+        "lower --max-num-seqs / --max-num-batched-tokens and check the vLLM issue tracker for your version.",
+    )
 
 
 def check_requests(store: Store, cfg: Config) -> CheckResult:
@@ -561,6 +595,69 @@ def check_models(store: Store, cfg: Config) -> CheckResult:
         f"'{ids[0]}' as the model in the client (Open WebUI: Admin Settings → Documents → Embedding Model) "
         f"and run embedtop with --model {ids[0]}.",
     )
+
+
+def check_auth(store: Store, cfg: Config) -> CheckResult:
+    """401 on /v1/* means vLLM runs with --api-key (or VLLM_API_KEY) and our key is missing or wrong.
+    Only /v1 paths are guarded; /health and /metrics never need it (vllm-facts §3.1)."""
+    s = store.server
+    if s is None or not s.ok:
+        return _blocked("api.auth", "api.reachable")
+    p = store.probe
+    models_401 = s.models is None and "HTTP 401" in (s.models_error or "")
+    probe_401 = p is not None and p.http_status == 401
+    if models_401 or probe_401:
+        sent = "a key" if cfg.api_key else "no key"
+        evidence = []
+        if models_401:
+            evidence.append(f"{hms(s.t)} GET /v1/models → {s.models_error}")
+        if probe_401 and p is not None:
+            evidence.append(f"{hms(p.t)} POST /v1/embeddings → 401 {p.error or ''}".rstrip())
+        fix = (
+            f"vLLM runs with --api-key: export the same key in ${cfg.api_key_env} before starting embedtop "
+            "(or name the variable with --api-key-env)."
+            if not cfg.api_key
+            else f"The key in ${cfg.api_key_env} is not one vLLM accepts: compare it with vLLM's --api-key / "
+            "VLLM_API_KEY (the CLI flag wins from 0.9)."
+        )
+        return _result("api.auth", Status.FAIL, f"401 Unauthorized: embedtop sent {sent}", evidence, fix)
+    if s.models is None and p is None:
+        return _result("api.auth", Status.UNKNOWN, "waiting for /v1/models or a probe")
+    how = "with the key from $" + cfg.api_key_env if cfg.api_key else "without a key (none needed)"
+    return _result("api.auth", Status.PASS, f"/v1 accepts embedtop {how}")
+
+
+def check_max_model_len(store: Store, cfg: Config) -> CheckResult:
+    """max_model_len from /v1/models against what clients send: the log's too-long rejections and the
+    long-input probe (vLLM answers 400 for inputs above it, vllm-facts §3.5)."""
+    s = store.server
+    if s is None or not s.ok:
+        return _blocked("api.max_model_len", "api.reachable")
+    if not s.models:
+        return _blocked("api.max_model_len", "api.models")
+    model = next((m for m in s.models if cfg.model in (None, m.id)), s.models[0])
+    if model.max_model_len is None:
+        return _result("api.max_model_len", Status.UNKNOWN, "/v1/models does not report max_model_len")
+    n = model.max_model_len
+    too_long = [f for f in store.log_state.findings_for("vllm.requests") if f.id == "request.too_long"]
+    li = store.long_input
+    evidence = []
+    if li is not None and li.ok:
+        verb = "rejected with 400" if li.outcome == "rejected" else "truncated"
+        evidence.append(f"{hms(li.t)} long-input probe: {li.words} words → {verb}")
+    fix = (
+        f"Keep client chunks below {n} tokens (Open WebUI: Admin → Documents → Chunk Size, in characters; "
+        "~4 characters per token for English), send `truncate_prompt_tokens: -1`, or restart vLLM with a larger "
+        "--max-model-len (at most the model's limit: 40960 for Qwen3-Embedding-4B; more KV cache per request)."
+    )
+    if too_long:
+        f = too_long[-1]
+        evidence.insert(0, f"{hms(f.t)} log: {f.line[:200]}")
+        return _result("api.max_model_len", Status.WARN, f"clients send inputs over max_model_len {n}", evidence, fix)
+    behaviour = ""
+    if li is not None and li.ok:
+        behaviour = "; longer inputs are rejected (400)" if li.outcome == "rejected" else "; longer inputs truncated"
+    return _result("api.max_model_len", Status.PASS, f"max_model_len {n:,} tokens{behaviour}", evidence)
 
 
 # ---------------------------------------------------------------- probe
@@ -760,22 +857,37 @@ def check_semantic(store: Store, cfg: Config) -> CheckResult:
     )
 
 
-CHECKS: tuple[Callable[[Store, Config], CheckResult], ...] = (
-    check_gpu,
-    check_startup,
-    check_engine,
-    check_process,
-    check_model_resident,
-    check_memory_headroom,
-    check_reachable,
-    check_models,
-    check_probe,
-    check_dimensions,
-    check_values,
-    check_latency,
-    check_semantic,
-    check_requests,
+@dataclass(frozen=True)
+class CheckSpec:
+    """One checklist item as data: its stable id, the group it shows under, the store inputs it reads
+    (for hysteresis and staleness) and the pure function that decides it."""
+
+    id: str
+    group: str
+    inputs: tuple[str, ...]
+    fn: Callable[[Store, Config], CheckResult]
+
+
+SPECS: tuple[CheckSpec, ...] = (
+    CheckSpec("gpu.visible", "gpu", ("gpu",), check_gpu),
+    CheckSpec("vllm.startup", "vllm", ("log",), check_startup),
+    CheckSpec("vllm.engine", "vllm", ("log", "server"), check_engine),
+    CheckSpec("vllm.process", "vllm", ("host",), check_process),
+    CheckSpec("gpu.model_resident", "gpu", ("gpu", "host"), check_model_resident),
+    CheckSpec("gpu.memory_headroom", "gpu", ("gpu", "server"), check_memory_headroom),
+    CheckSpec("api.reachable", "api", ("server",), check_reachable),
+    CheckSpec("api.auth", "api", ("server", "probe"), check_auth),
+    CheckSpec("api.models", "api", ("server",), check_models),
+    CheckSpec("api.max_model_len", "api", ("server",), check_max_model_len),
+    CheckSpec("probe.status", "probe", ("probe",), check_probe),
+    CheckSpec("probe.dimensions", "probe", ("probe",), check_dimensions),
+    CheckSpec("probe.values", "probe", ("probe",), check_values),
+    CheckSpec("probe.latency", "probe", ("probe",), check_latency),
+    CheckSpec("probe.semantic", "probe", ("semantic",), check_semantic),
+    CheckSpec("vllm.requests", "client", ("log",), check_requests),
 )
+CHECKS = tuple(spec.fn for spec in SPECS)
+BY_CHECK_ID = {spec.id: spec for spec in SPECS}
 
 
 def evaluate(store: Store, cfg: Config) -> list[CheckResult]:

@@ -12,6 +12,7 @@ class Status(StrEnum):
     PASS = "pass"
     UNKNOWN = "unknown"
     BLOCKED = "blocked"
+    STALE = "stale"  # the inputs are too old to say (a poller paused or stuck)
     WARN = "warn"
     FAIL = "fail"
 
@@ -20,7 +21,7 @@ class Status(StrEnum):
         return _RANK[self]
 
 
-_RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.BLOCKED: 1, Status.WARN: 2, Status.FAIL: 3}
+_RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.BLOCKED: 1, Status.STALE: 1, Status.WARN: 2, Status.FAIL: 3}
 
 
 @dataclass(frozen=True)
@@ -37,3 +38,11 @@ class CheckResult:
     summary: str
     evidence: tuple[str, ...] = ()
     fix: str = ""
+
+    @property
+    def pending(self) -> bool:
+        """Still waiting for the data that decides it (as opposed to a final "n/a")."""
+        return self.status == Status.UNKNOWN and self.summary.startswith(PENDING_PREFIXES)
+
+
+PENDING_PREFIXES = ("waiting", "still starting", "not run yet", "no probe yet", "the engine has not started")

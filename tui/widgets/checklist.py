@@ -1,4 +1,5 @@
-"""Checklist: one row per check (status, id, summary) and the selected item's evidence and fix."""
+"""Checklist: one row per check (status symbol + word, id, summary), worst first and grouped by id
+prefix within each severity, and the selected item's fix, evidence and the recent status changes."""
 
 from __future__ import annotations
 
@@ -6,6 +7,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.widgets import DataTable, Static
 
+from tui.rules.catalog import hms
 from tui.rules.checks import CheckResult
 from tui.widgets.styles import status_text
 
@@ -16,6 +18,7 @@ class Checklist(DataTable):
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
         self._last: dict[str, CheckResult] = {}
+        self._order: list[str] = []
 
     def on_mount(self) -> None:
         self.add_column("status", key="status", width=10)
@@ -23,15 +26,23 @@ class Checklist(DataTable):
         self.add_column("summary", key="summary")
 
     def show(self, results: list[CheckResult]) -> None:
-        for r in results:
-            old = self._last.get(r.id)
-            if old is None:
+        ordered = worst_first(results)
+        order = [r.id for r in ordered]
+        if order != self._order:
+            # The order changed (a status moved): rebuild the 16 rows, keeping the cursor on its check.
+            current = self.result_at_cursor()
+            self.clear()
+            for r in ordered:
                 self.add_row(status_text(r.status), r.id, r.summary, key=r.id)
-            elif old != r:
-                if old.status != r.status:
-                    self.update_cell(r.id, "status", status_text(r.status))
-                if old.summary != r.summary:
-                    self.update_cell(r.id, "summary", r.summary, update_width=True)
+            self._order = order
+            self._last = {r.id: r for r in ordered}
+            if current is not None and self.has_focus:
+                self.move_cursor(row=order.index(current.id), animate=False)
+            return
+        for r in ordered:
+            old = self._last.get(r.id)
+            if old != r and old is not None and old.summary != r.summary:
+                self.update_cell(r.id, "summary", r.summary, update_width=True)
             self._last[r.id] = r
 
     def result_at_cursor(self) -> CheckResult | None:
@@ -44,7 +55,22 @@ class Checklist(DataTable):
         return self._last.get(key) if key else None
 
 
-def render_detail(r: CheckResult | None) -> Group | Text:
+GROUP_ORDER = ("gpu", "vllm", "api", "probe", "ingest", "client")
+
+
+def worst_first(results: list[CheckResult]) -> list[CheckResult]:
+    """Fail, then warn, then stale / unknown / blocked, then pass; within each, grouped by id prefix."""
+    index = {r.id: i for i, r in enumerate(results)}
+
+    def key(r: CheckResult) -> tuple[int, int, int]:
+        group = r.id.split(".", 1)[0]
+        rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
+        return -r.status.rank, rank, index[r.id]
+
+    return sorted(results, key=key)
+
+
+def render_detail(r: CheckResult | None, events: list | None = None) -> Group | Text:
     if r is None:
         return Text("select a check", style="dim")
     head = Text.assemble(status_text(r.status), " ", (r.title, "bold"), f"  [{r.id}]")
@@ -55,6 +81,11 @@ def render_detail(r: CheckResult | None) -> Group | Text:
     if r.evidence:
         parts.append(Text("\nEvidence", style="bold underline"))
         parts.extend(Text("• " + e, style="italic") for e in r.evidence)
+    if events:
+        parts.append(Text("\nRecent changes", style="bold underline"))
+        for ev in events:
+            old = ev.old.value if ev.old is not None else "start"
+            parts.append(Text(f"{hms(ev.t)} {ev.check_id}: {old} → {ev.new.value}", style="dim"))
     return Group(*parts)
 
 
@@ -62,9 +93,12 @@ class CheckDetail(Static):
     """Evidence and fix of one check."""
 
     shown: CheckResult | None = None
+    _events: tuple = ()
 
-    def show(self, r: CheckResult | None) -> None:
-        if r == self.shown and r is not None:
+    def show(self, r: CheckResult | None, events: list | None = None) -> None:
+        recent = tuple(events or ())[-5:]
+        if r == self.shown and r is not None and recent == self._events:
             return
         self.shown = r
-        self.update(render_detail(r))
+        self._events = recent
+        self.update(render_detail(r, list(reversed(recent))))

@@ -12,6 +12,7 @@ STATUS_LOOK: dict[Status, tuple[str, str]] = {
     Status.FAIL: ("✖ FAIL", "bold red"),
     Status.UNKNOWN: ("? n/a", "dim"),
     Status.BLOCKED: ("… blocked", "dim"),
+    Status.STALE: ("◷ stale", "yellow"),
 }
 
 

@@ -1,0 +1,165 @@
+"""The live checklist: raw check results → what is shown, with hysteresis, staleness and an event list.
+
+- **Hysteresis**: a check that passed turns warn/fail only after `fail_after` consecutive bad
+  observations, and a red one turns green only after `pass_after` consecutive good ones, so one slow
+  probe does not flap the list. An observation is a new sample of the check's inputs (not a redraw).
+  A check with no verdict yet (unknown / blocked / stale) takes the first one at once.
+- **Staleness**: when the newest sample of an input is older than its limit (a paused or stuck poller),
+  the check says "stale" with the time of its data instead of a pass it can no longer vouch for.
+- **Events**: every change of shown status is recorded with its time (bounded).
+"""
+
+from __future__ import annotations
+
+import time
+from collections import deque
+from dataclasses import dataclass, replace
+
+from tui.config import Config
+from tui.model.store import Store
+from tui.rules.catalog import SPECS, evaluate, hms
+from tui.rules.checks import CheckResult, Status
+
+BAD = (Status.WARN, Status.FAIL)
+NO_VERDICT = (Status.UNKNOWN, Status.BLOCKED, Status.STALE)
+MAX_EVENTS = 50
+
+
+@dataclass(frozen=True)
+class Event:
+    """A check changed its shown status."""
+
+    t: float
+    check_id: str
+    old: Status | None
+    new: Status
+    summary: str
+
+
+@dataclass
+class _Track:
+    shown: CheckResult | None = None
+    generation: tuple = ()
+    bad: int = 0
+    good: int = 0
+
+
+def input_times(store: Store) -> dict[str, float | None]:
+    """When each input last arrived (sample time)."""
+    return {
+        "server": store.server.t if store.server else None,
+        "probe": store.probe.t if store.probe else None,
+        "semantic": store.semantic.t if store.semantic else None,
+        "log": store.log_batch.t if store.log_batch else None,
+        "gpu": store.gpu.t if store.gpu else None,
+        "host": store.host.t if store.host else None,
+    }
+
+
+def input_generations(store: Store) -> dict[str, int]:
+    c = store.counts
+    return {
+        "server": c.server,
+        "probe": c.probe,
+        "semantic": c.semantic,
+        "log": c.log,
+        "gpu": c.gpu,
+        "host": c.host,
+    }
+
+
+def stale_limits(cfg: Config) -> dict[str, float | None]:
+    """How old an input may get before checks that read it are stale: three missed polls plus a timeout."""
+    slow = max(cfg.interval, 2.0)
+    return {
+        "server": 3 * cfg.interval + cfg.timeout,
+        "probe": 3 * cfg.probe_interval + cfg.timeout + 30.0,  # the long-input probe may hold it
+        "semantic": None,  # slow cadence on purpose
+        "log": 3 * min(1.0, cfg.interval) + 5.0,
+        "gpu": 3 * slow + 5.0,
+        "host": 3 * slow + 5.0,
+    }
+
+
+class Checklist:
+    """Turns `evaluate()` into the shown list. `update()` is cheap to call on every redraw."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.fail_after = max(1, cfg.fail_after)
+        self.pass_after = max(1, cfg.pass_after)
+        self._tracks = {spec.id: _Track() for spec in SPECS}
+        self.events: deque[Event] = deque(maxlen=MAX_EVENTS)
+        self.results: list[CheckResult] = []
+
+    def update(self, store: Store, now: float | None = None, paused: bool = False) -> list[CheckResult]:
+        now = time.time() if now is None else now
+        raw = evaluate(store, self.cfg)
+        gens = input_generations(store)
+        times = input_times(store)
+        limits = stale_limits(self.cfg)
+        out: list[CheckResult] = []
+        for spec, result in zip(SPECS, raw, strict=True):
+            track = self._tracks[spec.id]
+            generation = tuple(gens[i] for i in spec.inputs)
+            if generation != track.generation:
+                track.generation = generation
+                if result.status in BAD:
+                    track.bad, track.good = track.bad + 1, 0
+                elif result.status == Status.PASS:
+                    track.bad, track.good = 0, track.good + 1
+                else:
+                    track.bad = track.good = 0
+            shown = self._decide(track, result)
+            shown = self._staleness(shown, spec.inputs, times, limits, now, paused)
+            if track.shown is None or track.shown.status != shown.status:
+                old = track.shown.status if track.shown is not None else None
+                if old is not None or shown.status != Status.UNKNOWN:
+                    self.events.append(Event(now, spec.id, old, shown.status, shown.summary))
+            track.shown = shown
+            out.append(shown)
+        self.results = out
+        return out
+
+    def _decide(self, track: _Track, result: CheckResult) -> CheckResult:
+        prev = track.shown
+        if prev is None or prev.status in NO_VERDICT or result.status in NO_VERDICT:
+            return result
+        if result.status in BAD:
+            if prev.status in BAD or track.bad >= self.fail_after:
+                return result
+            return _held(prev, f"now {result.status.value}: {result.summary} ({track.bad} of {self.fail_after})")
+        if prev.status == Status.PASS or track.good >= self.pass_after:
+            return result
+        return _held(prev, f"recovering: {result.summary} ({track.good} of {self.pass_after} good)")
+
+    @staticmethod
+    def _staleness(
+        result: CheckResult,
+        inputs: tuple[str, ...],
+        times: dict[str, float | None],
+        limits: dict[str, float | None],
+        now: float,
+        paused: bool,
+    ) -> CheckResult:
+        if result.status in (Status.UNKNOWN, Status.BLOCKED):
+            return result
+        for name in inputs:
+            t, limit = times[name], limits[name]
+            if t is None or limit is None or now - t <= limit:
+                continue
+            why = "polling is paused" if paused else f"no {name} data for {now - t:.0f} s"
+            return CheckResult(
+                result.id,
+                result.title,
+                Status.STALE,
+                f"stale ({why}): last {result.status.value} at {hms(t)}: {result.summary}",
+                (f"{hms(t)} last {name} sample", *result.evidence),
+                result.fix,
+            )
+        return result
+
+
+def _held(prev: CheckResult, note: str) -> CheckResult:
+    """Keep the shown status, say what the newest observation was."""
+    return replace(prev, evidence=(*prev.evidence, f"{hms(time.time())} {note}"))
