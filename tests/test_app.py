@@ -343,3 +343,19 @@ async def test_demo_gpu_and_processes_follow_the_scenario(tmp_path: Path) -> Non
     finally:
         target.stop()
     assert target.procs.pid("api-server") is None  # stopped by PID
+
+
+async def test_c_copies_the_selected_fix_and_events_are_listed() -> None:
+    from tests.frozen import frozen_app
+
+    app = frozen_app("engine-dead")
+    async with app.run_test(size=(120, 36)) as pilot:
+        top = app.query_one(Checklist).result_at_cursor()
+        assert top is not None and top.id == "vllm.engine" and top.status == F  # worst first
+        await pilot.press("c")
+        assert app.clipboard == top.fix
+        events = [(e.check_id, e.new) for e in app.checklist.events]
+        assert ("vllm.engine", F) in events and ("api.reachable", F) in events
+        detail = app.query_one(CheckDetail)
+        text = plain(render_detail(detail.shown, list(app.checklist.events)[-5:]), width=60)
+        assert "Recent changes" in text and "vllm.engine: start → fail" in text

@@ -28,13 +28,14 @@ EPILOG = """examples:
   embedtop --url http://127.0.0.1:8000 --docker vllm        follow `docker logs` of container vllm
   embedtop --url http://127.0.0.1:8000 --journal vllm.service
   embedtop diagnose --log vllm.log [--json]       offline: lifecycle, root cause and fix of a saved log
+  embedtop check --url http://127.0.0.1:8000 --json --wait 120   headless checklist for CI / healthchecks
 
 config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_DOCKER, EMBEDTOP_JOURNAL,
 EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT)
 > ~/.config/embedtop/config.toml.
 The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
 
-SUBCOMMANDS = ("watch", "demo", "diagnose")
+SUBCOMMANDS = ("watch", "demo", "diagnose", "check")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -103,6 +104,19 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument("--serve-only", action="store_true", help="run only the demo target, no dashboard")
     demo.add_argument("--port", type=int, default=0, help="port for the demo target (default: a free one)")
     _common(demo)
+    check = sub.add_parser(
+        "check",
+        help="headless: run the checks once (until every check has a verdict or --wait), print them, "
+        "exit 0 pass, 1 fail, 3 warn, 2 bad input",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    check.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
+    check.add_argument("--json", action="store_true", help="print JSON (schema: tui/check_schema.json)")
+    check.add_argument(
+        "--wait", type=float, default=30.0, help="seconds to keep polling while checks wait for data (default 30)"
+    )
+    _common(check)
     diag = sub.add_parser(
         "diagnose",
         help="analyse a saved vLLM log offline: lifecycle, root cause, fix (exit 0 healthy, 1 failure, 2 bad input)",
@@ -193,6 +207,18 @@ def _run_watch(args: argparse.Namespace) -> int:
     return 0
 
 
+def _run_check(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(_cli_values(args), config_path=args.config)
+    except ConfigError as exc:
+        fail(str(exc))
+    if not 0 <= args.wait <= 86400:
+        fail(f"--wait {args.wait} is out of range: use 0 to 86400 seconds")
+    from tui import headless
+
+    return headless.main(cfg, args.wait, args.json)
+
+
 def _run_diagnose(args: argparse.Namespace) -> int:
     from tui.logs.diagnose import diagnose, render_json, render_text
 
@@ -223,6 +249,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_demo(args)
         if args.command == "diagnose":
             return _run_diagnose(args)
+        if args.command == "check":
+            return _run_check(args)
         return _run_watch(args)
     except KeyboardInterrupt:
         return 130

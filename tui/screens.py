@@ -13,7 +13,8 @@ HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 [b]s[/b]        semantic probe now: a query (Qwen3 instruct form) and two documents
 [b]l[/b]        long-input probe: max_model_len + 64 words — rejected (400) or truncated?
 [b]+ -[/b]      probe more / less often (2 s … 300 s)
-[b]c[/b]        latency chart in place of the log, and back
+[b]g[/b]        latency graph in place of the log, and back
+[b]c[/b]        copy the selected check's fix (OSC 52 clipboard)
 [b]space[/b]    pause / resume all polling
 [b]f[/b]        demo only: switch to the next fault scenario
 [b]tab[/b]      move focus between panels (the checklist follows the worst item until focused)

@@ -474,9 +474,9 @@ def check_requests(store: Store, cfg: Config) -> CheckResult:
 def _down_fix(error: str, cfg: Config) -> str:
     if "refused" in error:
         return (
-            f"Start vLLM, e.g. `vllm serve Qwen/Qwen3-Embedding-4B --served-model-name Qwen3-Embedding-4B "
-            f"--port PORT`, or point --url at the right host:port (now {cfg.url}); for docker publish the "
-            f"port (`-p PORT:8000`). Check with `curl -sS {cfg.url}/health`."
+            f"Start vLLM, e.g. `vllm serve Qwen/Qwen3-Embedding-4B --runner pooling --served-model-name "
+            f"Qwen3-Embedding-4B --port PORT`, or point --url at the right host:port (now {cfg.url}); for docker "
+            f"publish the port (`-p PORT:8000`). Check with `curl -sS {cfg.url}/health`."
         )
     if "no answer within" in error or "timed out" in error:
         return (
@@ -748,10 +748,11 @@ def check_dimensions(store: Store, cfg: Config) -> CheckResult:
         Status.FAIL,
         f"vectors have {p.dims} dims, expected {expected} ({source})",
         evidence,
-        f"Serve the model you expect (e.g. `vllm serve Qwen/Qwen3-Embedding-4B --served-model-name "
-        f"Qwen3-Embedding-4B`). If {p.dims} dims is intended, run embedtop with --dims {p.dims} and rebuild "
-        f"every collection built with {expected}-dim vectors (Open WebUI: reset the vector storage, re-upload): "
-        "vectors of different lengths cannot be mixed.",
+        f"Serve the model you expect (e.g. `vllm serve Qwen/Qwen3-Embedding-4B --runner pooling "
+        f"--served-model-name Qwen3-Embedding-4B`). If {p.dims} dims is intended, run embedtop with --dims "
+        f"{p.dims} and rebuild every collection built with {expected}-dim vectors — vectors of different lengths "
+        "cannot be mixed (Open WebUI: Admin → Documents → Reindex; 'Reset Vector Storage' also deletes all "
+        "knowledge bases).",
     )
 
 

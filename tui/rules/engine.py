@@ -6,7 +6,8 @@
   A check with no verdict yet (unknown / blocked / stale) takes the first one at once.
 - **Staleness**: when the newest sample of an input is older than its limit (a paused or stuck poller),
   the check says "stale" with the time of its data instead of a pass it can no longer vouch for.
-- **Events**: every change of shown status is recorded with its time (bounded).
+- **Events**: every change of shown status into or out of warn / fail / stale is recorded with its
+  time (bounded).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from tui.rules.checks import CheckResult, Status
 
 BAD = (Status.WARN, Status.FAIL)
 NO_VERDICT = (Status.UNKNOWN, Status.BLOCKED, Status.STALE)
+NOTABLE = (Status.WARN, Status.FAIL, Status.STALE)
 MAX_EVENTS = 50
 
 
@@ -112,10 +114,10 @@ class Checklist:
                     track.bad = track.good = 0
             shown = self._decide(track, result)
             shown = self._staleness(shown, spec.inputs, times, limits, now, paused)
-            if track.shown is None or track.shown.status != shown.status:
-                old = track.shown.status if track.shown is not None else None
-                if old is not None or shown.status != Status.UNKNOWN:
-                    self.events.append(Event(now, spec.id, old, shown.status, shown.summary))
+            old = track.shown.status if track.shown is not None else None
+            if old != shown.status and (shown.status in NOTABLE or old in NOTABLE):
+                # Worth a line: something went wrong, recovered, or went stale (not n/a → pass at start).
+                self.events.append(Event(now, spec.id, old, shown.status, shown.summary))
             track.shown = shown
             out.append(shown)
         self.results = out

@@ -1,0 +1,163 @@
+"""`embedtop check`: the same collectors and checks as the dashboard, without the UI, for scripts, CI and
+a `docker compose` healthcheck.
+
+It polls in rounds (server + /metrics, probe, semantic probe once, GPU, processes, log) until no check
+is still waiting for data, or `--wait` seconds pass, then prints the checklist (or JSON) and exits:
+0 every check passes or is n/a, 1 any check fails (or is still undecided when --wait runs out), 3 only
+warnings, 2 bad input. Checks are raw here (no hysteresis): one verdict from the last round.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tui import __version__
+from tui.collectors.gpu import NvmlCollector
+from tui.collectors.logcommand import docker_tail, journal_tail
+from tui.collectors.logtail import LogTail
+from tui.collectors.probe import ProbeCollector
+from tui.collectors.procs import HostCollector
+from tui.collectors.server import ServerCollector
+from tui.config import Config
+from tui.model.store import Store
+from tui.rules.catalog import BY_CHECK_ID, evaluate, probe_model
+from tui.rules.checks import CheckResult, Status
+
+SCHEMA_ID = "embedtop-check/1"
+SCHEMA_PATH = Path(__file__).with_name("check_schema.json")
+EXIT = {"pass": 0, "fail": 1, "warn": 3}
+MARK = {
+    Status.PASS: "✔ pass",
+    Status.WARN: "▲ warn",
+    Status.FAIL: "✖ FAIL",
+    Status.UNKNOWN: "? n/a ",
+    Status.BLOCKED: "… blkd",
+    Status.STALE: "◷ stale",
+}
+
+
+@dataclass
+class Verdict:
+    results: list[CheckResult]
+    pending: list[str]  # check ids still waiting when --wait ran out
+    elapsed_s: float
+    rounds: int
+
+    @property
+    def status(self) -> str:
+        if self.pending or any(r.status == Status.FAIL for r in self.results):
+            return "fail"
+        if any(r.status == Status.WARN for r in self.results):
+            return "warn"
+        return "pass"
+
+    @property
+    def exit_code(self) -> int:
+        return EXIT[self.status]
+
+
+async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
+    """Poll until every check has a verdict or `wait` seconds pass."""
+    start = time.monotonic()
+    store = Store()
+    headers = {"User-Agent": f"embedtop/{__version__} (check)"}
+    if cfg.api_key:
+        headers["Authorization"] = f"Bearer {cfg.api_key}"
+    tail: Any = None
+    if cfg.log is not None:
+        tail = LogTail(cfg.log)
+    elif cfg.docker:
+        tail = docker_tail(cfg.docker)
+    elif cfg.journal:
+        tail = journal_tail(cfg.journal)
+    gpu, host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
+    rounds = 0
+    results: list[CheckResult] = []
+    try:
+        async with httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False) as client:
+            server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
+            probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(store, cfg))
+            while True:
+                rounds += 1
+                if tail is not None:
+                    store.apply(await asyncio.to_thread(tail.read))
+                store.apply(await asyncio.to_thread(gpu.collect))
+                store.apply(await asyncio.to_thread(host.collect))
+                sample = await server.collect()
+                store.apply(sample)
+                if sample.ok:
+                    store.apply(await probe.collect())
+                    if store.semantic is None or not store.semantic.ok:
+                        store.apply(await probe.semantic())
+                results = evaluate(store, cfg)
+                pending = [r.id for r in results if r.pending]
+                left = wait - (time.monotonic() - start)
+                if not pending or left <= 0:
+                    break
+                await asyncio.sleep(min(max(0.5, cfg.interval), left))
+    finally:
+        if tail is not None:
+            await asyncio.to_thread(tail.close)
+        await asyncio.to_thread(gpu.close)
+    return Verdict(results, pending, time.monotonic() - start, rounds)
+
+
+def to_json(cfg: Config, verdict: Verdict) -> dict[str, Any]:
+    """The documented JSON (tui/check_schema.json). No API key, ever."""
+    counts: dict[str, int] = {}
+    for r in verdict.results:
+        counts[r.status.value] = counts.get(r.status.value, 0) + 1
+    return {
+        "schema": SCHEMA_ID,
+        "embedtop": __version__,
+        "url": cfg.url,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "elapsed_s": round(verdict.elapsed_s, 2),
+        "rounds": verdict.rounds,
+        "status": verdict.status,
+        "exit_code": verdict.exit_code,
+        "counts": counts,
+        "pending": verdict.pending,
+        "checks": [
+            {
+                "id": r.id,
+                "group": BY_CHECK_ID[r.id].group,
+                "title": r.title,
+                "status": r.status.value,
+                "summary": r.summary,
+                "evidence": list(r.evidence),
+                "fix": r.fix,
+            }
+            for r in verdict.results
+        ],
+    }
+
+
+def render_text(cfg: Config, verdict: Verdict) -> str:
+    lines = [f"embedtop check {cfg.url} — {verdict.rounds} round(s), {verdict.elapsed_s:.1f} s"]
+    order = {Status.FAIL: 0, Status.WARN: 1}
+    for r in sorted(verdict.results, key=lambda r: order.get(r.status, 2)):
+        lines.append(f"{MARK[r.status]}  {r.id:<20} {r.summary}")
+        if r.status in (Status.FAIL, Status.WARN):
+            lines.extend(f"        evidence: {e}" for e in r.evidence[:3])
+            if r.fix:
+                lines.append(f"        fix: {r.fix}")
+    if verdict.pending:
+        lines.append(f"still undecided when --wait ran out: {', '.join(verdict.pending)}")
+    counts = {s: sum(r.status == s for r in verdict.results) for s in Status}
+    summary = ", ".join(f"{n} {s.value}" for s, n in counts.items() if n)
+    lines.append(f"result: {verdict.status.upper()} ({summary}) → exit {verdict.exit_code}")
+    return "\n".join(lines)
+
+
+def main(cfg: Config, wait: float, as_json: bool) -> int:
+    verdict = asyncio.run(run_check(cfg, wait))
+    print(json.dumps(to_json(cfg, verdict), indent=2) if as_json else render_text(cfg, verdict))
+    return verdict.exit_code
