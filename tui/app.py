@@ -26,8 +26,8 @@ from textual.widgets import DataTable, Footer, Header
 
 from tui import __version__
 from tui.collectors.gpu import NvmlCollector
-from tui.collectors.logcommand import docker_tail, journal_tail
-from tui.collectors.logtail import LogTail
+from tui.collectors.http_util import client_headers
+from tui.collectors.logcommand import log_source
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -180,9 +180,7 @@ class EmbedtopApp(App[None]):
 
     def _start_pollers(self) -> None:
         cfg = self.cfg
-        headers = {"User-Agent": f"embedtop/{__version__}"}
-        if cfg.api_key:
-            headers["Authorization"] = f"Bearer {cfg.api_key}"
+        headers = client_headers(cfg.api_key, f"embedtop/{__version__}")
         self._client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
         server = ServerCollector(self._client, cfg.url, cfg.timeout, cfg.interval)
         self._probe = ProbeCollector(self._client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
@@ -193,13 +191,7 @@ class EmbedtopApp(App[None]):
             ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
             ("host", lambda: asyncio.to_thread(self._host.collect), max(cfg.interval, 2.0)),
         ]
-        tail = None
-        if cfg.log is not None:
-            tail = LogTail(cfg.log)
-        elif cfg.docker:
-            tail = docker_tail(cfg.docker)
-        elif cfg.journal:
-            tail = journal_tail(cfg.journal)
+        tail = log_source(cfg)
         if tail is not None:
             self._tail = tail
             specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))

@@ -20,8 +20,8 @@ import httpx
 
 from tui import __version__
 from tui.collectors.gpu import NvmlCollector
-from tui.collectors.logcommand import docker_tail, journal_tail
-from tui.collectors.logtail import LogTail
+from tui.collectors.http_util import client_headers
+from tui.collectors.logcommand import log_source
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -67,16 +67,8 @@ async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
     """Poll until every check has a verdict or `wait` seconds pass."""
     start = time.monotonic()
     store = Store()
-    headers = {"User-Agent": f"embedtop/{__version__} (check)"}
-    if cfg.api_key:
-        headers["Authorization"] = f"Bearer {cfg.api_key}"
-    tail: Any = None
-    if cfg.log is not None:
-        tail = LogTail(cfg.log)
-    elif cfg.docker:
-        tail = docker_tail(cfg.docker)
-    elif cfg.journal:
-        tail = journal_tail(cfg.journal)
+    headers = client_headers(cfg.api_key, f"embedtop/{__version__} (check)")
+    tail = log_source(cfg)
     gpu, host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
     rounds = 0
     results: list[CheckResult] = []

@@ -17,7 +17,16 @@ import httpx
 # string, so the log panel and the ingestion figures can leave our own traffic out. vLLM ignores
 # unknown query parameters.
 MARKER = "embedtop"
-MAX_BODY = 8 * 1024 * 1024  # far above a 4096-dim embedding answer (~90 KB) or a /metrics page (~70 KB)
+MAX_BODY = 8 * 1024 * 1024
+
+
+def client_headers(api_key: str | None, agent: str) -> dict[str, str]:
+    """Headers for every request: our User-Agent, and the bearer key when one is configured (it goes only
+    to the configured host: redirects are not followed)."""
+    headers = {"User-Agent": agent}
+    if api_key:
+        headers["Authorization"] = f"Bearer {api_key}"
+    return headers  # far above a 4096-dim embedding answer (~90 KB) or a /metrics page (~70 KB)
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import signal
 import subprocess
 import time
 from collections.abc import Callable
+from typing import Any
 
 from tui.logs.split import LineSplitter
 from tui.model.samples import LogBatch, LogLine
@@ -196,3 +197,16 @@ def journal_tail(unit: str, journalctl: str = "journalctl", systemctl: str = "sy
         return [journalctl, "--follow", "--unit", unit, "--output", "cat", "--lines", str(START_LINES), "--no-pager"]
 
     return CommandTail(f"journal:{unit}", argv, preflight)
+
+
+def log_source(cfg: Any) -> Any:
+    """The log follower the config names (--log FILE, --docker NAME, --journal UNIT), or None."""
+    from tui.collectors.logtail import LogTail
+
+    if cfg.log is not None:
+        return LogTail(cfg.log)
+    if cfg.docker:
+        return docker_tail(cfg.docker)
+    if cfg.journal:
+        return journal_tail(cfg.journal)
+    return None
