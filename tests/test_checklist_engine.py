@@ -141,7 +141,7 @@ def test_hung_engine_from_metrics() -> None:
         )
         store.apply(up(float(i * 5), metrics=m))
     r = {x.id: x for x in evaluate(store, CFG)}["vllm.engine"]
-    assert r.status == Status.FAIL and "engine stuck: 4 requests running" in r.summary
+    assert r.status == Status.FAIL and "engine stuck: 6 requests in, none finished" in r.summary
     m = MetricsSample(20.0, running=4.0, counters={"prompt_tokens": 950.0}, success={"stop": 12.0})
     store.apply(up(20.0, metrics=m))  # progress again
     assert {x.id: x for x in evaluate(store, CFG)}["vllm.engine"].status == Status.PASS

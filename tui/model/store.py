@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.lifecycle import LogState
+from tui.model.ingest import IngestTracker
 from tui.model.samples import (
     GpuSample,
     HostSample,
@@ -80,6 +81,8 @@ class Store:
         self.metrics_history: deque[MetricsSample] = deque(maxlen=METRICS_HISTORY)
         self.semantic: SemanticSample | None = None
         self.long_input: LongInputSample | None = None
+        self.ingest = IngestTracker()
+        self.ingest_rates: deque[tuple[float, float, float]] = deque(maxlen=METRICS_HISTORY)  # (t, req/s, tok/s)
         self.counts = Counters()
 
     def apply(self, sample: Sample) -> None:
@@ -91,6 +94,14 @@ class Store:
             if sample.metrics is not None:
                 self.metrics = sample.metrics
                 self.metrics_history.append(sample.metrics)
+                m = sample.metrics
+                if m.ok:
+                    e2e = m.histograms.get("e2e")
+                    self.ingest.on_metrics((e2e.sum, e2e.count) if e2e else None, m.waiting)
+                    step = self.traffic(seconds=0.0)  # since the previous scrape
+                    if step is not None:
+                        self.ingest_rates.append((m.t, step.requests_per_s or 0.0, step.tokens_per_s or 0.0))
+            self.ingest.tick(sample.t)
         elif isinstance(sample, SemanticSample):
             self.semantic = sample
             self.counts.semantic += 1
@@ -107,13 +118,17 @@ class Store:
             self.counts.log += 1
             t_read = None if sample.backlog else sample.t
             state, grouper, events = self.log_state, self._grouper, self.log_events
+            ingest = self.ingest
             for line in sample.lines:
                 state.feed(line, t_read)
+                if line.kind == "access" and t_read is not None:  # backlog lines have no time: not a burst
+                    ingest.on_access(line, t_read)
                 event, new = grouper.feed(line)
                 if new:
                     events.append(event)
                     self.log_events_total += 1
             self.log_lines_total += len(sample.lines)
+            ingest.tick(sample.t)
             if not sample.lines:
                 grouper.close()  # a quiet poll: the last record is complete
         elif isinstance(sample, GpuSample):

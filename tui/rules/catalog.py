@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import statistics
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -40,6 +41,11 @@ TITLES = {
     "probe.values": "Vector values",
     "probe.latency": "Probe latency",
     "probe.semantic": "Vectors mean something",
+    "ingest.errors": "Ingestion errors",
+    "ingest.stalled": "Ingestion queue drains",
+    "client.base_url": "Client base URL",
+    "client.model_name": "Client model name",
+    "client.dimensions": "Client vector dimensions",
 }
 
 ENGINE_DEAD_FIX = (
@@ -404,6 +410,8 @@ def check_engine(store: Store, cfg: Config) -> CheckResult:
     return _result("vllm.engine", Status.PASS, "no fatal engine error in the log")
 
 
+WINDOW_MIN = 5
+INGEST_ERROR_RATE = 0.05
 HUNG_SCRAPES = 4  # requests running and not one token processed over this many consecutive scrapes
 
 
@@ -411,7 +419,9 @@ def _engine_hung(store: Store) -> CheckResult | None:
     """Requests running but no prompt token processed and no request finished for several scrapes:
     the engine is stuck (known pooling hangs, vllm-facts §8), though /health may still say 200."""
     recent = [m for m in list(store.metrics_history)[-HUNG_SCRAPES:] if m.ok]
-    if len(recent) < HUNG_SCRAPES or not all((m.running or 0) > 0 for m in recent):
+    # Pooling requests are scheduled and finished within one engine step, so `running` reads 0 on a busy
+    # embedding server and `waiting` carries the load (shared/docs/openwebui-real-vllm.md): count both.
+    if len(recent) < HUNG_SCRAPES or not all((m.running or 0) + (m.waiting or 0) > 0 for m in recent):
         return None
     tokens = {m.counters.get("prompt_tokens") for m in recent}
     done = {sum(m.success.values()) for m in recent}
@@ -421,10 +431,11 @@ def _engine_hung(store: Store) -> CheckResult | None:
     return _result(
         "vllm.engine",
         Status.FAIL,
-        f"engine stuck: {last.running:.0f} requests running, no progress for {last.t - first.t:.0f} s",
+        f"engine stuck: {(last.running or 0) + (last.waiting or 0):.0f} requests in, none finished for "
+        f"{last.t - first.t:.0f} s",
         [
-            f"{hms(first.t)}–{hms(last.t)} /metrics: num_requests_running {last.running:.0f}, "
-            f"prompt_tokens_total and request_success_total unchanged"
+            f"{hms(first.t)}–{hms(last.t)} /metrics: num_requests_running {last.running or 0:.0f}, waiting "
+            f"{last.waiting or 0:.0f}, prompt_tokens_total and request_success_total unchanged"
         ],
         "The engine accepts requests but does not finish them. Look for the last ERROR/WARNING in the log and "
         "the stats line ('Running: N reqs' with 0.0 tokens/s); restart vLLM. If it recurs with large batches, "
@@ -858,6 +869,131 @@ def check_semantic(store: Store, cfg: Config) -> CheckResult:
     )
 
 
+# ---------------------------------------------------------------- ingestion and clients
+
+BASE_URL_FIX = (
+    "Set the client's base URL to http://HOST:PORT/v1 — exactly one /v1, no trailing slash. Open WebUI uses it "
+    "verbatim plus /embeddings (Admin → Settings → Documents → Embedding → OpenAI API URL; with Open WebUI in "
+    "docker, HOST is host.docker.internal or the bridge IP, not 127.0.0.1)."
+)
+WRONG_PATH = {
+    "no-v1": "without /v1",
+    "double-v1": "with /v1 twice",
+    "double-slash": "with a double slash",
+    "other-path": "on an unexpected path",
+}
+
+
+def _client_window(store: Store) -> list:
+    """Client embedding requests of the last WINDOW_MIN minutes (access lines are timed when read)."""
+    return store.ingest.window(max(time.time(), store.log_state.last_t or 0.0))
+
+
+def check_base_url(store: Store, cfg: Config) -> CheckResult:
+    """Open WebUI posts to `{base_url}/embeddings` verbatim: a missing /v1 gives `POST /embeddings` 404
+    (openwebui-real-vllm.md case a)."""
+    if cfg.log_source is None:
+        return _result("client.base_url", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
+    window = _client_window(store)
+    wrong = [r for r in window if r.kind != "ok"]
+    if wrong:
+        last = wrong[-1]
+        kinds = sorted({WRONG_PATH[r.kind] for r in wrong})
+        return _result(
+            "client.base_url",
+            Status.FAIL,
+            f"{len(wrong)} client requests {' and '.join(kinds)} in {WINDOW_MIN} min (status {last.status})",
+            [f"{hms(last.t)} log: {last.line[:200]}"],
+            BASE_URL_FIX,
+        )
+    if any(r.kind == "ok" for r in window) or store.ingest.totals:
+        return _result("client.base_url", Status.PASS, "clients post to /v1/embeddings")
+    return _result("client.base_url", Status.UNKNOWN, "no client embedding requests in the log yet")
+
+
+def check_client_model(store: Store, cfg: Config) -> CheckResult:
+    """vLLM answers 404 on /v1/embeddings only for a model it does not serve (`The model … does not exist`)."""
+    if cfg.log_source is None:
+        return _result("client.model_name", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
+    window = _client_window(store)
+    notfound = [r for r in window if r.kind == "ok" and r.status == 404]
+    ids = served_ids(store.server)
+    if notfound:
+        last = notfound[-1]
+        served = f" The server serves: {', '.join(ids)}." if ids else ""
+        return _result(
+            "client.model_name",
+            Status.FAIL,
+            f"{len(notfound)} client embedding requests got 404 (model name not served)",
+            [f"{hms(last.t)} log: {last.line[:200]}"],
+            "The client's model name must equal an id in /v1/models (vLLM's --served-model-name)."
+            + served
+            + " Open WebUI: Admin → Settings → Documents → Embedding Model.",
+        )
+    if any(r.kind == "ok" and 200 <= r.status < 300 for r in window):
+        return _result("client.model_name", Status.PASS, "client requests name a served model")
+    return _result("client.model_name", Status.UNKNOWN, "no client embedding requests in the log yet")
+
+
+def check_client_dims(store: Store, cfg: Config) -> CheckResult:
+    """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length."""
+    return _result(
+        "client.dimensions",
+        Status.UNKNOWN,
+        "needs the client's view (the Open WebUI link): vLLM cannot see the collection's dimension",
+    )
+
+
+def check_ingest_errors(store: Store, cfg: Config) -> CheckResult:
+    if cfg.log_source is None:
+        return _result("ingest.errors", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
+    window = _client_window(store)
+    if not window:
+        return _result("ingest.errors", Status.UNKNOWN, f"no client embedding requests in the last {WINDOW_MIN} min")
+    errors = [r for r in window if not (r.kind == "ok" and 200 <= r.status < 300)]
+    rate = len(errors) / len(window)
+    if errors and rate >= INGEST_ERROR_RATE:
+        by = Counter(f"{r.status} {r.kind}" for r in errors).most_common(3)
+        return _result(
+            "ingest.errors",
+            Status.FAIL,
+            f"{len(errors)} of {len(window)} client embedding requests failed ({rate * 100:.0f}%)",
+            [f"{n}× {label}" for label, n in by] + [f"{hms(errors[-1].t)} log: {errors[-1].line[:200]}"],
+            "Open WebUI fails the whole file on the first error and drops vLLM's message: client.base_url and "
+            "client.model_name say which mistake it is; a 400 means a chunk over max_model_len (lower the chunk "
+            "size) — see api.max_model_len.",
+        )
+    return _result("ingest.errors", Status.PASS, f"{len(window)} client requests, {len(errors)} failed")
+
+
+def check_ingest_stalled(store: Store, cfg: Config) -> CheckResult:
+    if store.server is None or not store.server.ok:
+        return _blocked("ingest.stalled", "api.reachable")
+    recent = [m for m in list(store.metrics_history)[-HUNG_SCRAPES:] if m.ok]
+    if not recent:
+        return _result("ingest.stalled", Status.UNKNOWN, "waiting for /metrics")
+    last = recent[-1]
+    if (last.waiting or 0) == 0:
+        burst = store.ingest.burst
+        if burst is not None:
+            return _result("ingest.stalled", Status.PASS, f"ingesting: {burst.requests} requests so far")
+        return _result("ingest.stalled", Status.PASS, "nothing queued")
+    done = {sum(m.success.values()) for m in recent}
+    if len(recent) >= HUNG_SCRAPES and len(done) == 1:
+        return _result(
+            "ingest.stalled",
+            Status.FAIL,
+            f"{last.waiting:.0f} requests queued and none finished for {last.t - recent[0].t:.0f} s",
+            [
+                f"{hms(m.t)} waiting {m.waiting or 0:.0f}, request_success_total {sum(m.success.values()):.0f}"
+                for m in recent
+            ],
+            "The queue does not drain: see vllm.engine (a stuck or dead engine) and the log's last lines; restart "
+            "vLLM if it stays so. Clients (Open WebUI) send every chunk of a file at once and wait without timeout.",
+        )
+    return _result("ingest.stalled", Status.PASS, f"{last.waiting:.0f} queued and draining")
+
+
 @dataclass(frozen=True)
 class CheckSpec:
     """One checklist item as data: its stable id, the group it shows under, the store inputs it reads
@@ -885,6 +1021,11 @@ SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("probe.values", "probe", ("probe",), check_values),
     CheckSpec("probe.latency", "probe", ("probe",), check_latency),
     CheckSpec("probe.semantic", "probe", ("semantic",), check_semantic),
+    CheckSpec("ingest.errors", "ingest", ("log",), check_ingest_errors),
+    CheckSpec("ingest.stalled", "ingest", ("server",), check_ingest_stalled),
+    CheckSpec("client.base_url", "client", ("log",), check_base_url),
+    CheckSpec("client.model_name", "client", ("log",), check_client_model),
+    CheckSpec("client.dimensions", "client", ("log",), check_client_dims),
     CheckSpec("vllm.requests", "client", ("log",), check_requests),
 )
 CHECKS = tuple(spec.fn for spec in SPECS)
