@@ -166,6 +166,12 @@ def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
         )
     else:
         raise ValueError(scenario)
+    # Every poller reported at the end, as in a running dashboard (nothing stale).
+    end = t
+    store.apply(LogBatch(end, str(log_path)))
+    gpu = store.gpu
+    store.apply(GpuSample(end, gpu.available, driver=gpu.driver, devices=gpu.devices, cuda=gpu.cuda))
+    store.apply(_host(end, store.host.processes))
     return store
 
 

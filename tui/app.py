@@ -42,6 +42,7 @@ from tui.runtime.poller import Poller
 from tui.screens import HelpScreen
 from tui.widgets.checklist import CheckDetail, Checklist
 from tui.widgets.gpu_panel import GpuPanel
+from tui.widgets.ingest_panel import IngestPanel
 from tui.widgets.latency_chart import LatencyChart
 from tui.widgets.log_panel import LogPanel
 from tui.widgets.probe_panel import ProbePanel
@@ -119,10 +120,12 @@ class EmbedtopApp(App[None]):
         with Horizontal(id="middle"):
             yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
             yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
-        yield _titled(LogPanel(id="log"), self._log_title())
-        chart = _titled(LatencyChart(id="chart"), "Latency · g: back to the log")
-        chart.display = False
-        yield chart
+        with Horizontal(id="bottom"):
+            yield _titled(LogPanel(id="log"), self._log_title())
+            chart = _titled(LatencyChart(id="chart"), "Latency · g: back to the log")
+            chart.display = False
+            yield chart
+            yield _titled(IngestPanel(id="ingest", classes="panel"), "Ingestion (clients)")
         yield Footer()
 
     def on_mount(self) -> None:
@@ -256,6 +259,7 @@ class EmbedtopApp(App[None]):
             self.query_one(ProbePanel).show(store, cfg)
             self.query_one(GpuPanel).show(store)
             self.query_one(LatencyChart).show(store)
+            self.query_one(IngestPanel).show(store)
             checks = self.query_one(Checklist)
             checks.show(self.results)
             if not checks.has_focus and checks.cursor_row != 0:

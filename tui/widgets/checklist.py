@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from tui.rules.catalog import hms
-from tui.rules.checks import CheckResult
+from tui.rules.checks import CheckResult, Status
 from tui.widgets.styles import status_text
 
 
@@ -58,14 +58,17 @@ class Checklist(DataTable):
 GROUP_ORDER = ("gpu", "vllm", "api", "probe", "ingest", "client")
 
 
+SORT_ORDER = (Status.FAIL, Status.WARN, Status.STALE, Status.PASS, Status.UNKNOWN, Status.BLOCKED)
+
+
 def worst_first(results: list[CheckResult]) -> list[CheckResult]:
-    """Fail, then warn, then stale / unknown / blocked, then pass; within each, grouped by id prefix."""
+    """Fail, warn, stale, then pass, then n/a and blocked (no verdict) last; within each, grouped by id prefix."""
     index = {r.id: i for i, r in enumerate(results)}
 
     def key(r: CheckResult) -> tuple[int, int, int]:
         group = r.id.split(".", 1)[0]
         rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
-        return -r.status.rank, rank, index[r.id]
+        return SORT_ORDER.index(r.status), rank, index[r.id]
 
     return sorted(results, key=key)
 
