@@ -131,8 +131,13 @@ async def test_f_cycles_faults_live_and_back_to_green(tmp_path: Path) -> None:
         app = make_app(target)
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: statuses(app).get("probe.dimensions") == P)
-            await pilot.press("f")  # → wrong-model
-            await wait_for(pilot, lambda: target.scenario.name == "wrong-model")
+            await pilot.press("f")  # → ingest: a simulated Open WebUI sends bursts of chunks
+            await wait_for(pilot, lambda: target.scenario.name == "ingest")
+            await wait_for(pilot, lambda: statuses(app).get("client.base_url") == P, timeout=20)
+            await pilot.press("f")  # → bad-base-url: POST /embeddings 404
+            await wait_for(pilot, lambda: statuses(app).get("client.base_url") == F, timeout=40)
+            assert "/v1" in app.result("client.base_url").fix
+            target.set_scenario("wrong-model")
             await wait_for(pilot, lambda: statuses(app).get("api.models") == F)
             await pilot.press("f")  # → wrong-dims
             await wait_for(pilot, lambda: statuses(app).get("probe.dimensions") == F)

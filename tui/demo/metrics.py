@@ -96,6 +96,11 @@ class DemoMetrics:
             for _ in range(inputs):
                 self.e2e.labels(**self.labels).observe(seconds)
 
+    def queue(self, running: int, waiting: int) -> None:
+        """The engine's gauges: requests in the current batch and those queued behind it."""
+        self.running.labels(**self.labels).set(running)
+        self.waiting.labels(**self.labels).set(waiting)
+
     def http_request(self, handler: str, method: str, status: int) -> None:
         # vLLM's instrumentator skips /health, /version, /ping, /load and /metrics.
         if handler in ("/health", "/version", "/metrics", "/ping", "/load"):

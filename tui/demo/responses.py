@@ -132,3 +132,16 @@ def embeddings_body(served: str, inputs: list[str], dims: int) -> tuple[bytes, i
         # Splice in the cached vector JSON (json.dumps escapes the NUL marker as \u0000).
         text = text.replace(json.dumps(marker.format(i)), vector_json(item, dims), 1)
     return text.encode(), tokens
+
+
+_WORDS = (
+    "harbour", "ferry", "lighthouse", "keeper", "tide", "pier", "cargo", "schedule", "crane", "berth",
+    "manifest", "pilot", "beacon", "quay", "storm", "harbourmaster", "vessel", "mooring", "dredging",
+    "channel", "buoy", "warehouse", "customs", "tug", "container", "gantry",
+)  # fmt: skip
+
+
+def chunk_text(rng: random.Random) -> str:
+    """A document chunk like Open WebUI's (600-character splitter): 80–120 words of harbour-manual prose."""
+    n = rng.randint(80, 120)
+    return " ".join(rng.choice(_WORDS) for _ in range(n)) + "."

@@ -10,7 +10,9 @@ crash). Runs in background threads so the dashboard (or a test) can watch it fro
 from __future__ import annotations
 
 import contextlib
+import http.client
 import json
+import random
 import socket
 import threading
 import time
@@ -39,6 +41,7 @@ class Scenario:
     listening: bool = True
     engine_dead: bool = False
     slow: bool = False
+    client: str | None = None  # a simulated Open WebUI: "ingest" (good) or "bad-base-url" (no /v1)
 
 
 SCENARIOS: dict[str, Scenario] = {
@@ -58,6 +61,16 @@ SCENARIOS: dict[str, Scenario] = {
             root="/models/Qwen3-Embedding-0.6B",
             dims=1024,
         ),
+        Scenario(
+            "ingest",
+            "a simulated Open WebUI ingests documents: bursts of chunk embeddings, all of a file at once, two passes",
+            client="ingest",
+        ),
+        Scenario(
+            "bad-base-url",
+            "the client's base URL lacks /v1: Open WebUI posts to /embeddings and gets 404 for every chunk",
+            client="bad-base-url",
+        ),
         Scenario("slow", "answers get slower and slower while requests queue", slow=True),
         Scenario(
             "engine-dead",
@@ -69,7 +82,8 @@ SCENARIOS: dict[str, Scenario] = {
         ),
     )
 }
-FAULT_CYCLE = ("healthy", "wrong-model", "wrong-dims", "slow", "engine-dead", "starting")
+FAULT_CYCLE = ("healthy", "ingest", "bad-base-url", "wrong-model", "wrong-dims", "slow", "engine-dead", "starting")
+BATCH = 16  # requests per simulated engine step: the rest wait (vLLM's queue)
 
 MAX_LEN = 32768
 H200 = ("NVIDIA H200", 143_771 * 1024**2)  # the card the demo log's KV-cache figures come from
@@ -172,6 +186,9 @@ class DemoTarget:
         self._window_requests = 0
         self._window_tokens = 0
         self._in_flight = 0
+        self._engine = threading.BoundedSemaphore(BATCH)
+        self._client_kick = threading.Event()
+        self._client_thread: threading.Thread | None = None
         self._last_window_busy = False
 
     # ------------------------------------------------------------ lifecycle
@@ -198,10 +215,13 @@ class DemoTarget:
         self._slow_since = time.monotonic()
         self._stats_thread = threading.Thread(target=self._stats_loop, name="demo-stats", daemon=True)
         self._stats_thread.start()
+        self._client_thread = threading.Thread(target=self._client_loop, name="demo-client", daemon=True)
+        self._client_thread.start()
         return self
 
     def stop(self) -> None:
         self._stop.set()
+        self._client_kick.set()
         self._unlisten()
         if self.procs is not None:
             self.procs.stop()
@@ -282,6 +302,8 @@ class DemoTarget:
         if new.slow:
             self._slow_since = time.monotonic()
         self.scenario = new
+        if new.client:
+            self._client_kick.set()
         if new.listening and self._server is None:
             self._listen()
         self._sync_processes()
@@ -403,18 +425,63 @@ class DemoTarget:
             return 500, responses.error_body(ENGINE_DEAD, "InternalServerError", 500)
         with self._lock:
             self._in_flight += 1
+            self._gauges()
         start = time.monotonic()
         try:
-            self._stop.wait(self.latency())
-            payload, tokens = responses.embeddings_body(sc.served, inputs, sc.dims)
+            with self._engine:  # BATCH requests run at once; the others queue like vLLM's waiting requests
+                self._stop.wait(self.latency())
+                payload, tokens = responses.embeddings_body(sc.served, inputs, sc.dims)
         finally:
             with self._lock:
                 self._in_flight -= 1
+                self._gauges()
         self.metrics.served(len(inputs), tokens, time.monotonic() - start)
         with self._lock:
             self._window_requests += len(inputs)
             self._window_tokens += tokens
         return 200, payload
+
+    def _gauges(self) -> None:
+        """(lock held) running / waiting as vLLM would publish them."""
+        self.metrics.queue(min(self._in_flight, BATCH), max(0, self._in_flight - BATCH))
+
+    # ------------------------------------------------------------ the simulated client
+
+    def _client_loop(self) -> None:
+        """A simulated Open WebUI: every ~25 s a file of 40–60 chunks, each pass sent all at once."""
+        rng = random.Random(7)
+        pause = 2.0
+        while not self._stop.is_set():
+            self._client_kick.wait(pause)  # a scenario switch starts a file at once
+            self._client_kick.clear()
+            pause = rng.uniform(20, 30)
+            if self._stop.is_set():
+                return
+            sc = self.scenario
+            if sc.client is None or self._server is None:
+                continue
+            path = "/v1/embeddings" if sc.client == "ingest" else "/embeddings"
+            chunks = [responses.chunk_text(rng) for _ in range(rng.randint(40, 60))]
+            for _ in range(2):  # the file collection, then the knowledge base
+                threads = [threading.Thread(target=self._client_post, args=(path, c), daemon=True) for c in chunks]
+                for t in threads:
+                    t.start()
+                for t in threads:
+                    t.join(timeout=120)
+                if sc.client != "ingest" or self._stop.is_set():
+                    break  # Open WebUI fails the file on the first error: no second pass
+
+    def _client_post(self, path: str, text: str) -> None:
+        body = json.dumps({"input": [text], "model": self.scenario.served}).encode()
+        with contextlib.suppress(OSError):
+            conn = http.client.HTTPConnection(self.host, self.port, timeout=120)
+            try:
+                conn.request(
+                    "POST", path, body, {"Content-Type": "application/json", "User-Agent": "Python/3.11 aiohttp/3.12"}
+                )
+                conn.getresponse().read()
+            finally:
+                conn.close()
 
     # ------------------------------------------------------------ stats line
 
@@ -423,11 +490,11 @@ class DemoTarget:
             with self._lock:
                 busy = self._window_requests > 0
                 tokens = self._window_tokens
-                running = self._in_flight
+                running = min(self._in_flight, BATCH) if not self.scenario.slow else self._in_flight
                 self._window_requests = self._window_tokens = 0
             if not self.scenario.listening or self.scenario.engine_dead:
                 continue
-            waiting = 12 if self.scenario.slow else 0
+            waiting = 12 if self.scenario.slow else max(0, running - BATCH)
             # vLLM logs while there is traffic, plus one all-zero line after it stops.
             if (busy or self._last_window_busy) and self.log:
                 self.log.stats(tokens / self.stats_interval, running, waiting if busy else 0)
