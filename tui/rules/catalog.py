@@ -9,7 +9,6 @@ from __future__ import annotations
 import os
 import statistics
 import time
-from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
@@ -411,7 +410,6 @@ def check_engine(store: Store, cfg: Config) -> CheckResult:
 
 
 WINDOW_MIN = 5
-INGEST_ERROR_RATE = 0.05
 HUNG_SCRAPES = 4  # requests running and not one token processed over this many consecutive scrapes
 
 
@@ -945,25 +943,32 @@ def check_client_dims(store: Store, cfg: Config) -> CheckResult:
 
 
 def check_ingest_errors(store: Store, cfg: Config) -> CheckResult:
+    """Errors in the latest burst of client embedding requests. Open WebUI fails a whole file on its first
+    failed chunk (openwebui-real-vllm.md), so one error is already a failed document."""
     if cfg.log_source is None:
         return _result("ingest.errors", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
-    window = _client_window(store)
-    if not window:
+    ing = store.ingest
+    now = max(time.time(), store.log_state.last_t or 0.0)
+    bursts = [b for b in (*ing.bursts, ing.burst) if b is not None and b.last >= now - WINDOW_MIN * 60]
+    if not bursts:
         return _result("ingest.errors", Status.UNKNOWN, f"no client embedding requests in the last {WINDOW_MIN} min")
-    errors = [r for r in window if not (r.kind == "ok" and 200 <= r.status < 300)]
-    rate = len(errors) / len(window)
-    if errors and rate >= INGEST_ERROR_RATE:
-        by = Counter(f"{r.status} {r.kind}" for r in errors).most_common(3)
+    latest = bursts[-1]
+    errors = sum(latest.errors.values())
+    if errors:
+        failed = [r for r in _client_window(store) if not (r.kind == "ok" and 200 <= r.status < 300)]
+        evidence = [f"{n}× {label}" for label, n in latest.errors.most_common(3)]
+        if failed:
+            evidence.append(f"{hms(failed[-1].t)} log: {failed[-1].line[:200]}")
         return _result(
             "ingest.errors",
             Status.FAIL,
-            f"{len(errors)} of {len(window)} client embedding requests failed ({rate * 100:.0f}%)",
-            [f"{n}× {label}" for label, n in by] + [f"{hms(errors[-1].t)} log: {errors[-1].line[:200]}"],
-            "Open WebUI fails the whole file on the first error and drops vLLM's message: client.base_url and "
-            "client.model_name say which mistake it is; a 400 means a chunk over max_model_len (lower the chunk "
-            "size) — see api.max_model_len.",
+            f"{errors} of {latest.requests} client requests failed in the burst since {hms(latest.start)}",
+            evidence,
+            "Open WebUI fails the whole file on the first failed chunk and drops vLLM's message: client.base_url "
+            "and client.model_name say which mistake it is; a 400 means a chunk over max_model_len (lower the "
+            "chunk size) — see api.max_model_len.",
         )
-    return _result("ingest.errors", Status.PASS, f"{len(window)} client requests, {len(errors)} failed")
+    return _result("ingest.errors", Status.PASS, f"{latest.requests} client requests in the last burst, none failed")
 
 
 def check_ingest_stalled(store: Store, cfg: Config) -> CheckResult:

@@ -1,0 +1,174 @@
+"""End to end with real systems: a real Open WebUI 0.12.4 ingests a 50-chunk document into a knowledge base
+through a real vLLM 0.32 (CPU), while embedtop's collectors watch vLLM; then Open WebUI is pointed at the
+base URL without /v1 and client.base_url must turn red with the fix.
+
+Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI, done here when
+missing). It runs by default; set EMBEDTOP_SKIP_OWUI_E2E=1 to leave it out. Uses the scripts in
+../shared/tools (see shared/docs/openwebui-real-vllm.md). Every process is stopped by its PID.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import re
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.test_real_vllm import TOOLS, ensure_installed, free_port
+from tui.collectors.logtail import LogTail
+from tui.collectors.server import ServerCollector
+from tui.config import Config
+from tui.model.store import Store
+from tui.rules.catalog import evaluate
+from tui.rules.checks import Status
+
+OWUI_TOOLS = TOOLS.parent / "open-webui"
+OWUI_VENV = Path(os.environ.get("OWUI_VENV", Path.home() / ".cache" / "embedtop" / "owui-venv"))
+PARAS = 50
+
+pytestmark = pytest.mark.skipif(
+    os.environ.get("EMBEDTOP_SKIP_OWUI_E2E") == "1", reason="EMBEDTOP_SKIP_OWUI_E2E=1: Open WebUI e2e left out"
+)
+
+
+def ensure_owui() -> None:
+    if not OWUI_TOOLS.exists():
+        pytest.skip(f"Open WebUI tools not found at {OWUI_TOOLS}: cannot install a real Open WebUI here")
+    if (OWUI_VENV / "bin" / "open-webui").exists():
+        return
+    out = subprocess.run(["bash", str(OWUI_TOOLS / "install.sh")], capture_output=True, text=True, timeout=1800)
+    if out.returncode != 0:
+        tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
+        pytest.skip(f"Open WebUI install failed (exit {out.returncode}): {' | '.join(tail)}")
+
+
+async def watch(store: Store, url: str, log: Path, stop: asyncio.Event) -> None:
+    """What the dashboard does, without the UI: the log every 0.5 s, /metrics every second."""
+    tail = LogTail(log)
+    async with httpx.AsyncClient(trust_env=False) as client:
+        server = ServerCollector(client, url, 10, interval=1.0)
+        last = 0.0
+        while not stop.is_set():
+            store.apply(await asyncio.to_thread(tail.read))
+            if time.monotonic() - last >= 1.0:
+                last = time.monotonic()
+                store.apply(await server.collect())
+            await asyncio.sleep(0.5)
+    tail.close()
+
+
+async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
+    ensure_installed()
+    ensure_owui()
+    port = free_port()
+    vlog = tmp_path / "vllm.log"
+    started = subprocess.run(
+        ["bash", str(TOOLS / "start.sh"), str(port), str(vlog)], capture_output=True, text=True, timeout=360
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    vllm_pid = int(started.stdout.strip().splitlines()[-1])
+    url = f"http://127.0.0.1:{port}"
+    store, stop = Store(), asyncio.Event()
+    watcher = asyncio.create_task(watch(store, url, vlog, stop))
+    owui_pid = None
+    try:
+        await asyncio.sleep(2)  # the watcher has read the startup backlog
+        env = dict(os.environ, PARAS=str(PARAS), KEEP_RUNNING="1", VLLM_LOG=str(vlog), TMPDIR=str(tmp_path))
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            str(OWUI_TOOLS / "ingest-into-real-vllm.sh"),
+            f"{url}/v1",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out_bytes, _ = await asyncio.wait_for(proc.communicate(), timeout=900)
+        out = out_bytes.decode(errors="replace")
+        m = re.search(r"open-webui left running: pid (\d+) on (\S+) \(API key (\S+)\)", out)
+        owui_pid = int(m.group(1)) if m else None
+        assert proc.returncode == 0 and "RESULT: PASS" in out, out[-3000:]
+        assert "file status: completed" in out
+        chunks = [int(x) for x in re.search(r"per collection \(file-<id>, then the KB\): (\d+)\+(\d+)", out).groups()]
+        assert chunks[0] >= PARAS
+        assert m is not None
+        owui, key = m.group(2), m.group(3)
+        kb = re.search(r"knowledge base: (\S+)", out).group(1)
+
+        # embedtop saw the ingestion from vLLM's side: one burst, every chunk of both passes, no errors.
+        await asyncio.sleep(12)  # quiet for longer than the burst gap
+        store.ingest.tick(time.time())
+        bursts = list(store.ingest.bursts)
+        assert bursts, "no ingestion burst seen"
+        biggest = max(bursts, key=lambda b: b.ok)
+        assert biggest.ok >= sum(chunks) and not biggest.errors, (biggest.ok, biggest.errors, chunks)
+        assert store.ingest.totals["200 POST /v1/embeddings"] >= sum(chunks) + 1  # + KB create (+ the query)
+        assert not [label for label in store.ingest.totals if not label.startswith("200")]
+        cfg = Config(url=url, log=vlog, model="Qwen3-Embedding-4B")
+        results = {r.id: r for r in evaluate(store, cfg)}
+        for check in ("client.base_url", "client.model_name", "ingest.errors", "ingest.stalled"):
+            assert results[check].status == Status.PASS, (check, results[check].summary)
+
+        # Now Open WebUI's base URL loses its /v1 (a common mistake): every chunk gets 404 on /embeddings.
+        auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=30, trust_env=False) as c:
+            r = await c.post(
+                "/api/v1/retrieval/embedding/update",
+                json={
+                    "RAG_EMBEDDING_ENGINE": "openai",
+                    "RAG_EMBEDDING_MODEL": "Qwen3-Embedding-4B",
+                    "RAG_EMBEDDING_BATCH_SIZE": 1,
+                    "ENABLE_ASYNC_EMBEDDING": True,
+                    "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
+                    "openai_config": {"url": url, "key": ""},
+                },
+            )
+            assert r.status_code == 200, r.text
+            doc = "\n\n".join(f"Section {i}. The tug crew checks the mooring lines at dawn." for i in range(6))
+            r = await c.post(
+                "/api/v1/files/",
+                files={"file": ("bad-url.txt", doc.encode(), "text/plain")},
+                data={"metadata": f'{{"knowledge_id": "{kb}"}}'},
+            )
+            assert r.status_code == 200, r.text
+            fid = r.json()["id"]
+            status = None
+            for _ in range(120):
+                status = (await c.get(f"/api/v1/files/{fid}/process/status")).json().get("status")
+                if status in ("completed", "failed"):
+                    break
+                await asyncio.sleep(0.5)
+            assert status == "failed"
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            results = {r.id: r for r in evaluate(store, cfg)}
+            if results["client.base_url"].status == Status.FAIL:
+                break
+            await asyncio.sleep(0.5)
+        base = results["client.base_url"]
+        assert base.status == Status.FAIL and "without /v1" in base.summary
+        assert "http://HOST:PORT/v1" in base.fix and '"POST /embeddings HTTP/1.1" 404' in base.evidence[0]
+        assert results["ingest.errors"].status == Status.FAIL
+    finally:
+        stop.set()
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(watcher, timeout=10)
+        if owui_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(owui_pid, signal.SIGTERM)
+            for _ in range(40):
+                try:
+                    os.kill(owui_pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.25)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(owui_pid, signal.SIGKILL)
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(vllm_pid), "20"], capture_output=True, timeout=60)
