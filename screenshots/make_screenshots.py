@@ -34,7 +34,17 @@ async def shoot(name: str, fault: str | None) -> Path:
             deadline = time.monotonic() + 30
             while app.store.counts.probe < 40 and time.monotonic() < deadline:
                 await pilot.pause(0.1)
-            if fault:
+            if fault == "ingest":
+                # A simulated Open WebUI upload: shoot mid-burst, while chunks are queued.
+                target.set_scenario(fault)
+                deadline = time.monotonic() + 30
+                while time.monotonic() < deadline and not (
+                    app.store.ingest.burst is not None
+                    and app.store.ingest.burst.ok > 40
+                    and len(app.store.ingest_rates) > 8
+                ):
+                    await pilot.pause(0.1)
+            elif fault:
                 target.set_scenario(fault)
                 for poller in app.pollers.values():
                     poller.trigger()
@@ -63,6 +73,8 @@ def main() -> None:
         ("dashboard-healthy", None),
         ("dashboard-engine-dead", "engine-dead"),
         ("dashboard-wrong-dims", "wrong-dims"),
+        ("dashboard-ingest", "ingest"),
+        ("dashboard-bad-base-url", "bad-base-url"),
     ):
         svg = asyncio.run(shoot(name, fault))
         to_png(svg)
