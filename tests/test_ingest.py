@@ -118,3 +118,64 @@ def test_captured_openwebui_requests_match_what_we_classify() -> None:
     assert kinds == {"ok", "no-v1"}  # Open WebUI posts {base}/embeddings verbatim
     bodies = [r["body"] for r in posts if isinstance(r.get("body"), dict)]
     assert bodies and all(isinstance(b.get("input"), list) for b in bodies)  # always a list, even one chunk
+
+
+# ---------------------------------------------------------------- the Open WebUI link
+
+
+def test_openwebui_config_and_files_parsing() -> None:
+    from tui.collectors.openwebui import parse_config, parse_files
+
+    # The shape GET /api/v1/retrieval/embedding answers (shared/docs/openwebui-report.md §1).
+    cfg = parse_config(
+        {
+            "status": True,
+            "RAG_EMBEDDING_ENGINE": "openai",
+            "RAG_EMBEDDING_MODEL": "Qwen/Qwen3-Embedding-4B",
+            "RAG_EMBEDDING_BATCH_SIZE": 16,
+            "openai_config": {"url": "http://vllm:8000/v1", "key": "sk-secret"},
+        }
+    )
+    assert cfg == {
+        "engine": "openai",
+        "model": "Qwen/Qwen3-Embedding-4B",
+        "embedding_url": "http://vllm:8000/v1",
+        "key_set": True,  # never the key itself
+        "batch": 16,
+    }
+    files = parse_files(
+        [
+            {"id": "a", "filename": "old.txt", "data": {"status": "completed"}, "updated_at": 1},
+            {"id": "b", "filename": "new.txt", "data": {"status": "failed", "error": "boom"}, "updated_at": 2},
+            "garbage",
+        ]
+    )
+    assert [(f.name, f.status, f.error) for f in files] == [("new.txt", "failed", "boom"), ("old.txt", "completed", "")]
+
+
+def _linked(url: str, model: str, files: tuple = ()) -> Store:
+    from tui.model.samples import ModelInfo, OwuiSample
+
+    store = Store()
+    store.apply(ServerSample(time.time(), CFG.url, HttpResult(200), models=(ModelInfo("Qwen3-Embedding-4B"),)))
+    store.apply(
+        OwuiSample(time.time(), "http://owui:8080", engine="openai", model=model, embedding_url=url, files=files)
+    )
+    return store
+
+
+def test_openwebui_link_checks() -> None:
+    from tui.model.samples import OwuiFile
+
+    r = checks(_linked("http://127.0.0.1:8011", "Qwen3-Embedding-4B"))
+    assert r["client.base_url"].status == Status.FAIL and "has no /v1" in r["client.base_url"].summary
+    r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen/Qwen3-Embedding-4B"))
+    assert r["client.model_name"].status == Status.FAIL and "'Qwen3-Embedding-4B'" in r["client.model_name"].fix
+    dims = OwuiFile("f", "a.txt", "failed", "Collection expecting embedding with dimension of 2560, got 1024")
+    r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B", (dims,)))
+    assert r["client.dimensions"].status == Status.FAIL and "Reindex" in r["client.dimensions"].fix
+    down = OwuiFile("f", "b.txt", "failed", "Cannot connect to host 127.0.0.1:8011 ssl:default [Connect call failed]")
+    r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B", (down,)))
+    assert r["client.base_url"].status == Status.FAIL and "host.docker.internal" in r["client.base_url"].fix
+    r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B"))
+    assert r["client.dimensions"].status == Status.PASS and r["client.model_name"].status != Status.FAIL

@@ -23,6 +23,7 @@ import pytest
 
 from tests.test_real_vllm import TOOLS, ensure_installed, free_port
 from tui.collectors.logtail import LogTail
+from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.store import Store
@@ -115,8 +116,20 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         for check in ("client.base_url", "client.model_name", "ingest.errors", "ingest.stalled"):
             assert results[check].status == Status.PASS, (check, results[check].summary)
 
-        # Now Open WebUI's base URL loses its /v1 (a common mistake): every chunk gets 404 on /embeddings.
+        # The read-only Open WebUI link sees its config and the completed file.
         auth = {"Authorization": f"Bearer {key}"}
+        async with httpx.AsyncClient(headers=auth, trust_env=False) as c:
+            link = await OpenWebUICollector(c, owui, 30).collect()
+        assert link.ok, link.error
+        assert (link.engine, link.model, link.embedding_url) == ("openai", "Qwen3-Embedding-4B", f"{url}/v1")
+        assert link.files and link.files[0].status == "completed"
+        store.apply(link)
+        linked = Config(url=url, log=vlog, model="Qwen3-Embedding-4B", openwebui=owui)
+        results = {r.id: r for r in evaluate(store, linked)}
+        for check in ("client.base_url", "client.model_name", "client.dimensions"):
+            assert results[check].status == Status.PASS, (check, results[check].summary)
+
+        # Now Open WebUI's base URL loses its /v1 (a common mistake): every chunk gets 404 on /embeddings.
         async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=30, trust_env=False) as c:
             r = await c.post(
                 "/api/v1/retrieval/embedding/update",
@@ -155,6 +168,14 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert base.status == Status.FAIL and "without /v1" in base.summary
         assert "http://HOST:PORT/v1" in base.fix and '"POST /embeddings HTTP/1.1" 404' in base.evidence[0]
         assert results["ingest.errors"].status == Status.FAIL
+        # The link names the mistake from Open WebUI's side too: its config and the failed file.
+        async with httpx.AsyncClient(headers=auth, trust_env=False) as c:
+            link = await OpenWebUICollector(c, owui, 30).collect()
+        assert link.embedding_url == url and link.files[0].status == "failed"
+        assert "404" in link.files[0].error and "/embeddings" in link.files[0].error
+        store.apply(link)
+        base = {r.id: r for r in evaluate(store, linked)}["client.base_url"]
+        assert base.status == Status.FAIL and "Open WebUI's base URL has no /v1" in base.summary
     finally:
         stop.set()
         with contextlib.suppress(Exception):

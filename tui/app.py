@@ -28,6 +28,7 @@ from tui import __version__
 from tui.collectors.gpu import NvmlCollector
 from tui.collectors.http_util import client_headers
 from tui.collectors.logcommand import log_source
+from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -97,6 +98,7 @@ class EmbedtopApp(App[None]):
         self.pollers: dict[str, Poller] = {}
         self.paused = False
         self._client: httpx.AsyncClient | None = None
+        self._owui_client: httpx.AsyncClient | None = None
         self._tail: Any = None  # LogTail or CommandTail
         self._gpu = NvmlCollector(nvml, gpus=cfg.gpu)
         self._host = HostCollector()
@@ -194,6 +196,11 @@ class EmbedtopApp(App[None]):
             ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
             ("host", lambda: asyncio.to_thread(self._host.collect), max(cfg.interval, 2.0)),
         ]
+        if cfg.openwebui:
+            owui_headers = client_headers(cfg.openwebui_key, f"embedtop/{__version__}")
+            self._owui_client = httpx.AsyncClient(headers=owui_headers, follow_redirects=False, trust_env=False)
+            owui = OpenWebUICollector(self._owui_client, cfg.openwebui, cfg.timeout)
+            specs.append(("openwebui", owui.collect, max(cfg.interval, 5.0)))
         tail = log_source(cfg)
         if tail is not None:
             self._tail = tail
@@ -212,8 +219,9 @@ class EmbedtopApp(App[None]):
         self._closing = True
         for poller in self.pollers.values():
             await poller.stop()
-        if self._client is not None:
-            await self._client.aclose()
+        for client in (self._client, self._owui_client):
+            if client is not None:
+                await client.aclose()
         if self._tail is not None:
             await asyncio.to_thread(self._tail.close)
         await asyncio.to_thread(self._gpu.close)

@@ -70,6 +70,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="seconds between semantic probes: a query and two documents (default 300; key s runs one)",
     )
     p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
+    p.add_argument("--openwebui", help="Open WebUI URL for a read-only link: its embedding config and file status")
+    p.add_argument(
+        "--openwebui-key-env",
+        dest="openwebui_key_env",
+        help="environment variable holding an Open WebUI admin API key or JWT (default OPENWEBUI_API_KEY)",
+    )
     p.add_argument(
         "--api-key-env", dest="api_key_env", help="environment variable holding the API key (default VLLM_API_KEY)"
     )
@@ -140,6 +146,8 @@ def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
         "semantic_interval",
         "timeout",
         "api_key_env",
+        "openwebui",
+        "openwebui_key_env",
     )
     return {k: getattr(args, k, None) for k in keys}
 

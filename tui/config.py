@@ -47,6 +47,9 @@ class Config:
     latency_warn_ms: float = 1000.0
     latency_fail_ms: float = 5000.0
     api_key_env: str = "VLLM_API_KEY"
+    openwebui: str | None = None  # Open WebUI base URL for the optional read-only link
+    openwebui_key_env: str = "OPENWEBUI_API_KEY"
+    openwebui_key: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
 
     @property
@@ -88,22 +91,23 @@ _ENV = {
     "semantic_interval": "EMBEDTOP_SEMANTIC_INTERVAL",
     "timeout": "EMBEDTOP_TIMEOUT",
     "api_key_env": "EMBEDTOP_API_KEY_ENV",
+    "openwebui": "EMBEDTOP_OPENWEBUI",
 }
 
 
-def normalize_url(raw: str) -> str:
+def normalize_url(raw: str, flag: str = "--url") -> str:
     """`http://host:port` with no trailing slash or `/v1`; ConfigError if it is not a URL."""
     text = raw.strip()
-    hint = "use http://HOST:PORT, e.g. --url http://127.0.0.1:8000"
+    hint = f"use http://HOST:PORT, e.g. {flag} http://127.0.0.1:8000"
     try:
         parts = urlsplit(text)
         port = parts.port
     except ValueError as exc:
-        raise ConfigError(f"--url {raw!r} is not a valid URL ({exc}): {hint}") from None
+        raise ConfigError(f"{flag} {raw!r} is not a valid URL ({exc}): {hint}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise ConfigError(f"--url {raw!r} is not an http(s) URL: {hint}")
+        raise ConfigError(f"{flag} {raw!r} is not an http(s) URL: {hint}")
     if parts.query or parts.fragment:
-        raise ConfigError(f"--url {raw!r} has a query or fragment: {hint}")
+        raise ConfigError(f"{flag} {raw!r} has a query or fragment: {hint}")
     path = parts.path.rstrip("/")
     if path.endswith("/v1"):
         path = path[: -len("/v1")]
@@ -150,7 +154,17 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
     if name == "log":
         return Path(str(value)).expanduser()
-    if name in ("url", "model", "api_key_env", "api_key", "docker", "journal", "gpu"):
+    if name in (
+        "url",
+        "model",
+        "api_key_env",
+        "api_key",
+        "docker",
+        "journal",
+        "gpu",
+        "openwebui_key_env",
+        "openwebui_key",
+    ):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
         return value.strip()
@@ -185,6 +199,11 @@ def load_config(
             merged[key] = _coerce(key, value, "flag")
     if "url" in merged:
         merged["url"] = normalize_url(merged["url"])
+    if merged.get("openwebui"):
+        merged["openwebui"] = normalize_url(str(merged["openwebui"]), flag="--openwebui")
+        owui_env = merged.get("openwebui_key_env", Config.openwebui_key_env)
+        if env.get(owui_env):
+            merged["openwebui_key"] = env[owui_env]
     key_env = merged.get("api_key_env", Config.api_key_env)
     if env.get(key_env):
         merged["api_key"] = env[key_env]

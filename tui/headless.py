@@ -22,6 +22,7 @@ from tui import __version__
 from tui.collectors.gpu import NvmlCollector
 from tui.collectors.http_util import client_headers
 from tui.collectors.logcommand import log_source
+from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -76,8 +77,18 @@ async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
         async with httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False) as client:
             server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
             probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(store, cfg))
+            owui = None
+            if cfg.openwebui:
+                owui_client = httpx.AsyncClient(
+                    headers=client_headers(cfg.openwebui_key, f"embedtop/{__version__} (check)"),
+                    follow_redirects=False,
+                    trust_env=False,
+                )
+                owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
             while True:
                 rounds += 1
+                if owui is not None:
+                    store.apply(await owui.collect())
                 if tail is not None:
                     store.apply(await asyncio.to_thread(tail.read))
                 store.apply(await asyncio.to_thread(gpu.collect))
@@ -94,6 +105,8 @@ async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
                 if not pending or left <= 0:
                     break
                 await asyncio.sleep(min(max(0.5, cfg.interval), left))
+            if owui is not None:
+                await owui.client.aclose()
     finally:
         if tail is not None:
             await asyncio.to_thread(tail.close)

@@ -93,11 +93,14 @@ async def request(
     json_body: Any = None,
     max_body: int = MAX_BODY,
     tag: str = "poll",
+    headers: dict[str, str] | None = None,
 ) -> Answer:
     """Send one request (marked `?embedtop=tag`) and read at most `max_body` bytes of the answer."""
     start = time.perf_counter()
     try:
-        async with client.stream(method, url, json=json_body, timeout=timeout, params={MARKER: tag}) as resp:
+        async with client.stream(
+            method, url, json=json_body, timeout=timeout, params={MARKER: tag}, headers=headers
+        ) as resp:
             chunks: list[bytes] = []
             size = 0
             truncated = False

@@ -7,6 +7,7 @@ Times are wall-clock seconds (`time.time()`), so evidence can show when somethin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -183,6 +184,36 @@ class LogBatch:
 
 
 @dataclass(frozen=True)
+class OwuiFile:
+    """One file in Open WebUI and its processing status."""
+
+    id: str
+    name: str
+    status: str  # pending, processing, completed, failed
+    error: str = ""
+    updated: float = 0.0
+
+
+@dataclass(frozen=True)
+class OwuiSample:
+    """Open WebUI's embedding config and latest files (the optional --openwebui link), or why not."""
+
+    t: float
+    url: str
+    error: str | None = None
+    engine: str = ""
+    model: str = ""
+    embedding_url: str = ""  # openai_config.url: what it posts to, + "/embeddings"
+    key_set: bool = False  # whether an embedding API key is configured (never the key)
+    batch: Any = None
+    files: tuple[OwuiFile, ...] = ()
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class GpuProcess:
     """A compute process on a GPU as NVML reports it: a HOST pid, and its memory (None: not reported)."""
 
@@ -263,4 +294,4 @@ class HostSample:
         return True
 
 
-Sample = ServerSample | ProbeSample | LogBatch | GpuSample | HostSample | SemanticSample | LongInputSample
+Sample = ServerSample | ProbeSample | LogBatch | GpuSample | HostSample | SemanticSample | LongInputSample | OwuiSample

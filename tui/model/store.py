@@ -17,6 +17,7 @@ from tui.model.samples import (
     LogBatch,
     LongInputSample,
     MetricsSample,
+    OwuiSample,
     ProbeSample,
     Sample,
     SemanticSample,
@@ -56,6 +57,7 @@ class Counters:
     gpu: int = 0
     host: int = 0
     semantic: int = 0
+    owui: int = 0
 
 
 class Store:
@@ -82,6 +84,7 @@ class Store:
         self.semantic: SemanticSample | None = None
         self.long_input: LongInputSample | None = None
         self.ingest = IngestTracker()
+        self.owui: OwuiSample | None = None  # the optional Open WebUI link
         self.ingest_rates: deque[tuple[float, float, float]] = deque(maxlen=METRICS_HISTORY)  # (t, req/s, tok/s)
         self.counts = Counters()
 
@@ -102,6 +105,9 @@ class Store:
                     if step is not None:
                         self.ingest_rates.append((m.t, step.requests_per_s or 0.0, step.tokens_per_s or 0.0))
             self.ingest.tick(sample.t)
+        elif isinstance(sample, OwuiSample):
+            self.owui = sample
+            self.counts.owui += 1
         elif isinstance(sample, SemanticSample):
             self.semantic = sample
             self.counts.semantic += 1

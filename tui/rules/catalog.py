@@ -890,7 +890,24 @@ def _client_window(store: Store) -> list:
 def check_base_url(store: Store, cfg: Config) -> CheckResult:
     """Open WebUI posts to `{base_url}/embeddings` verbatim: a missing /v1 gives `POST /embeddings` 404
     (openwebui-real-vllm.md case a)."""
-    if cfg.log_source is None:
+    owui = store.owui
+    if owui is not None and owui.ok and owui.engine == "openai" and owui.embedding_url:
+        bad = _owui_url_problem(owui.embedding_url)
+        unreachable = [f for f in owui.files if f.status == "failed" and "Cannot connect to host" in f.error]
+        if bad or unreachable:
+            evidence = [f"{hms(owui.t)} Open WebUI embedding URL: {owui.embedding_url}"]
+            fix = BASE_URL_FIX
+            if unreachable:
+                evidence.append(f"file {unreachable[0].name} failed: {unreachable[0].error[:200]}")
+                fix = (
+                    "Open WebUI cannot connect to that host:port. Inside docker, 127.0.0.1/localhost is Open WebUI's "
+                    "own container: use http://host.docker.internal:PORT/v1 (add `--add-host "
+                    "host.docker.internal:host-gateway` on Linux) or the bridge IP. " + BASE_URL_FIX
+                )
+            return _result(
+                "client.base_url", Status.FAIL, f"Open WebUI's base URL {bad or 'is unreachable'}", evidence, fix
+            )
+    if cfg.log_source is None and owui is None:
         return _result("client.base_url", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     window = _client_window(store)
     wrong = [r for r in window if r.kind != "ok"]
@@ -909,8 +926,31 @@ def check_base_url(store: Store, cfg: Config) -> CheckResult:
     return _result("client.base_url", Status.UNKNOWN, "no client embedding requests in the log yet")
 
 
+def _owui_url_problem(url: str) -> str | None:
+    path = urlsplit(url).path
+    if path.rstrip("/") == "":
+        return "has no /v1"
+    if "/v1/v1" in path:
+        return "has /v1 twice"
+    if path.endswith("/"):
+        return "ends with a slash (Open WebUI will post to …//embeddings)"
+    if not path.endswith("/v1"):
+        return f"ends in {path!r}, not /v1"
+    return None
+
+
 def check_client_model(store: Store, cfg: Config) -> CheckResult:
     """vLLM answers 404 on /v1/embeddings only for a model it does not serve (`The model … does not exist`)."""
+    owui, ids = store.owui, served_ids(store.server)
+    if owui is not None and owui.ok and owui.model and ids and owui.model not in ids:
+        return _result(
+            "client.model_name",
+            Status.FAIL,
+            f"Open WebUI's embedding model '{owui.model}' is not served (served: {', '.join(ids)})",
+            [f"{hms(owui.t)} Open WebUI RAG_EMBEDDING_MODEL = {owui.model}", f"/v1/models: {', '.join(ids)}"],
+            f"In Open WebUI set the Embedding Model to '{ids[0]}' (Admin → Settings → Documents), or restart vLLM "
+            f"with --served-model-name {owui.model}.",
+        )
     if cfg.log_source is None:
         return _result("client.model_name", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     window = _client_window(store)
@@ -934,11 +974,30 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
 
 
 def check_client_dims(store: Store, cfg: Config) -> CheckResult:
-    """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length."""
+    """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length
+    ("Collection expecting embedding with dimension of 2560, got 1024", openwebui-report.md)."""
+    owui = store.owui
+    if owui is None:
+        return _result(
+            "client.dimensions",
+            Status.UNKNOWN,
+            "needs the Open WebUI link (--openwebui): vLLM cannot see the collection's dimension",
+        )
+    if not owui.ok:
+        return _result("client.dimensions", Status.UNKNOWN, f"Open WebUI link: {owui.error}")
+    bad = [f for f in owui.files if f.status == "failed" and "dimension" in f.error.lower()]
+    if bad:
+        return _result(
+            "client.dimensions",
+            Status.FAIL,
+            "Open WebUI's collections hold vectors of another length than the model gives now",
+            [f"{hms(owui.t)} file {f.name} failed: {f.error[:200]}" for f in bad[:3]],
+            "The embedding model changed after the knowledge bases were built: Admin → Settings → Documents → "
+            "Reindex (rebuilds every collection from the stored text; 'Reset Vector Storage' would also delete "
+            "all knowledge bases), or switch back to the model the collections were built with.",
+        )
     return _result(
-        "client.dimensions",
-        Status.UNKNOWN,
-        "needs the client's view (the Open WebUI link): vLLM cannot see the collection's dimension",
+        "client.dimensions", Status.PASS, f"no dimension errors in Open WebUI's {len(owui.files)} latest files"
     )
 
 
@@ -1028,9 +1087,9 @@ SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("probe.semantic", "probe", ("semantic",), check_semantic),
     CheckSpec("ingest.errors", "ingest", ("log",), check_ingest_errors),
     CheckSpec("ingest.stalled", "ingest", ("server",), check_ingest_stalled),
-    CheckSpec("client.base_url", "client", ("log",), check_base_url),
-    CheckSpec("client.model_name", "client", ("log",), check_client_model),
-    CheckSpec("client.dimensions", "client", ("log",), check_client_dims),
+    CheckSpec("client.base_url", "client", ("log", "owui"), check_base_url),
+    CheckSpec("client.model_name", "client", ("log", "owui"), check_client_model),
+    CheckSpec("client.dimensions", "client", ("owui",), check_client_dims),
     CheckSpec("vllm.requests", "client", ("log",), check_requests),
 )
 CHECKS = tuple(spec.fn for spec in SPECS)

@@ -55,6 +55,7 @@ def input_times(store: Store) -> dict[str, float | None]:
         "log": store.log_batch.t if store.log_batch else None,
         "gpu": store.gpu.t if store.gpu else None,
         "host": store.host.t if store.host else None,
+        "owui": store.owui.t if store.owui else None,
     }
 
 
@@ -67,6 +68,7 @@ def input_generations(store: Store) -> dict[str, int]:
         "log": c.log,
         "gpu": c.gpu,
         "host": c.host,
+        "owui": c.owui,
     }
 
 
@@ -80,6 +82,7 @@ def stale_limits(cfg: Config) -> dict[str, float | None]:
         "log": 3 * min(1.0, cfg.interval) + 5.0,
         "gpu": 3 * slow + 5.0,
         "host": 3 * slow + 5.0,
+        "owui": 3 * max(cfg.interval, 5.0) + cfg.timeout,
     }
 
 

@@ -62,6 +62,15 @@ def render_ingest(store: Store, width: int = 40) -> Table:
     errors = [(label, n) for label, n in ing.totals.most_common() if not label.startswith("2")]
     for label, n in errors[:2]:
         grid.add_row("errors", Text(f"{n}× {label}", style="red"))
+    owui = store.owui
+    if owui is not None:
+        if not owui.ok:
+            grid.add_row("OWUI", Text(owui.error or "", style="yellow"))
+        else:
+            grid.add_row("OWUI", Text(f"{owui.model} @ {owui.embedding_url or '?'}", style="dim"))
+            style = {"completed": "green", "failed": "red", "processing": "yellow"}
+            for f in owui.files[:3]:
+                grid.add_row("file", Text(f"{f.status} {f.name}", style=style.get(f.status, "dim")))
     if not rates and burst is None and not ing.bursts and not errors:
         grid.add_row("", Text("no client embedding requests yet", style="dim"))
     return grid
@@ -76,6 +85,7 @@ class IngestPanel(RenderPanel):
             ing.burst.requests if ing.burst else None,
             len(ing.bursts),
             sum(ing.totals.values()),
+            store.owui,
             self.size.width,
         )
         self.set(key, lambda: render_ingest(store, max(20, self.size.width - 2)))
