@@ -6,6 +6,7 @@ key never travels to another host.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import time
 from dataclasses import dataclass
@@ -95,12 +96,16 @@ async def request(
     tag: str = "poll",
     headers: dict[str, str] | None = None,
 ) -> Answer:
-    """Send one request (marked `?embedtop=tag`) and read at most `max_body` bytes of the answer."""
+    """Send one request (marked `?embedtop=tag`) and read at most `max_body` bytes of the answer.
+
+    httpx's timeout bounds each network phase; the whole exchange is also bounded (a server that
+    trickles one byte at a time never trips a per-read timeout)."""
     start = time.perf_counter()
     try:
-        async with client.stream(
-            method, url, json=json_body, timeout=timeout, params={MARKER: tag}, headers=headers
-        ) as resp:
+        async with (
+            asyncio.timeout(timeout * 2 + 1.0),
+            client.stream(method, url, json=json_body, timeout=timeout, params={MARKER: tag}, headers=headers) as resp,
+        ):
             chunks: list[bytes] = []
             size = 0
             truncated = False
@@ -118,6 +123,10 @@ async def request(
                 latency_s=time.perf_counter() - start,
                 truncated=truncated,
             )
+    except TimeoutError:
+        took = time.perf_counter() - start
+        error = f"the answer did not complete within {took:.0f} s (a stalled or trickling server)"
+        return Answer(None, "", b"", took, error=error)
     except Exception as exc:  # every failure of the watched system is data
         return Answer(None, "", b"", time.perf_counter() - start, error=describe_error(exc, timeout))
 

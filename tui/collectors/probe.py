@@ -43,6 +43,8 @@ def _vectors(answer: Answer) -> tuple[list[list[float]] | None, dict | None, str
         return None, None, answer.error, "transport"
     if answer.status != 200:
         return None, None, error_message(answer), "http"
+    if answer.truncated:
+        return None, None, f"the answer is larger than {len(answer.body) // 2**20} MiB: reading stopped there", "body"
     try:
         data = answer.json()
     except ValueError:
