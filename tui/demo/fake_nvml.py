@@ -14,6 +14,7 @@ memory v2 FunctionNotFound → v1, processes v3 missing → v2), "gpu-lost" (`lo
 from __future__ import annotations
 
 import threading
+from collections import deque
 
 import pynvml
 
@@ -71,7 +72,7 @@ class FakeNvml:
         self._lock = threading.Lock()
         self._inits = 0
         self.lost: set[int] = set()
-        self.calls: list[str] = []
+        self.calls: deque[str] = deque(maxlen=1000)  # the latest calls (tests look at them)
         self.devices = [FakeDevice(0, card[0], card[1], int(0.45 * GiB))]
         if worker_pid is not None:
             self.devices[0].processes.append((worker_pid, int(9.2 * GiB)))

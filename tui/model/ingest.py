@@ -56,7 +56,7 @@ class Burst:
         return (self.end or self.last) - self.start
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClientRequest:
     t: float
     kind: str  # path_kind
@@ -81,7 +81,8 @@ class IngestTracker:
         kind = path_kind(line.path)
         if kind is None:
             return
-        self.recent.append(ClientRequest(t, kind, line.status, line.text))
+        ok = kind == "ok" and 200 <= line.status < 300
+        self.recent.append(ClientRequest(t, kind, line.status, "" if ok else line.text))  # keep text as evidence only
         label = f"{line.status} POST {line.path.split('?', 1)[0]}"
         self.totals[label] += 1
         burst = self.burst
