@@ -1,0 +1,181 @@
+"""All the figures, one command, side by side with their goals.
+
+    .venv/bin/python bench/all.py [--seconds 60]
+
+1. `embedtop watch` (a real terminal: tmux 120×36) against `embedtop demo --serve-only` in its own
+   process, so the watcher's CPU and RSS are its own: first frame, idle CPU, RSS, and the load it adds
+   to the server (requests per minute, counted in the server's access log).
+2. A bare Textual app (a Static widget) in the same terminal: the floor any Textual dashboard pays.
+3. CPU while the followed log grows by 200 lines/s (bench/log_flood.py's method, on `watch`).
+4. Parse throughput (bench/log_parse.py), 5. the 7-day soak (bench/soak.py), 6. fuzzing (bench/fuzz.py).
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import psutil
+
+BENCH = Path(__file__).resolve().parent
+PY = sys.executable
+EXE = Path(PY).parent / "embedtop"
+BARE = (
+    "from textual.app import App\nfrom textual.widgets import Static\n"
+    "class A(App):\n    def compose(self):\n        yield Static('bare Textual app')\n"
+    "    def on_ready(self):\n        import os, time\n        p = os.environ.get('READY')\n"
+    "        if p: open(p, 'a').write(f'first_frame_s {time.time()}\\n')\n"
+    "A().run()\n"
+)
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, lines_per_s: int = 0) -> dict:
+    session = f"embedtop-all-{os.getpid()}-{time.monotonic_ns()}"
+    launched = time.time()
+    subprocess.run(
+        [
+            "tmux",
+            "-L",
+            session,
+            "new-session",
+            "-d",
+            "-s",
+            "s",
+            "-x",
+            "120",
+            "-y",
+            "36",
+            f"exec env -u COLUMNS -u LINES READY={ready} EMBEDTOP_READY_FILE={ready} {cmd}",
+        ],
+        check=True,
+    )
+    try:
+        pid = int(
+            subprocess.check_output(["tmux", "-L", session, "display", "-p", "-t", "s", "#{pane_pid}"], text=True)
+        )
+        proc = psutil.Process(pid)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not (ready.exists() and "first_frame_s" in ready.read_text()):
+            time.sleep(0.05)
+        first = {k: float(v) for k, v in (x.split() for x in ready.read_text().splitlines())}.get("first_frame_s")
+        time.sleep(5)
+        c0, t0 = proc.cpu_times(), time.monotonic()
+        peak = proc.memory_info().rss
+        corpus = []
+        if lines_per_s and log is not None:
+            fixtures = BENCH.parents[1] / "shared" / "fixtures" / "vllm-0.32-cpu"
+            corpus = [
+                x
+                for p in sorted(fixtures.glob("*/*.log"))
+                for x in p.read_text(errors="replace").splitlines()
+                if x.strip() and "non-default args" not in x and "version 0.32.0" not in x
+            ]
+        written = 0
+        while (elapsed := time.monotonic() - t0) < seconds:
+            if corpus and log is not None:
+                with log.open("a") as fh:
+                    due = int(elapsed * lines_per_s) + lines_per_s // 10
+                    while written < due:
+                        fh.write(corpus[written % len(corpus)] + "\n")
+                        written += 1
+            time.sleep(0.1)
+            peak = max(peak, proc.memory_info().rss)
+        c1 = proc.cpu_times()
+        wall = time.monotonic() - t0
+        return {
+            "first_frame_ms": (first - launched) * 1000 if first else float("nan"),
+            "cpu_pct": 100 * ((c1.user - c0.user) + (c1.system - c0.system)) / wall,
+            "rss_mib": peak / 2**20,
+            "lines_per_s": written / wall if written else 0,
+        }
+    finally:
+        subprocess.run(["tmux", "-L", session, "kill-server"], check=False)
+
+
+def run(cmd: list[str]) -> str:
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=900).stdout
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--seconds", type=float, default=60.0)
+    args = ap.parse_args()
+    if not shutil.which("tmux"):
+        raise SystemExit("bench needs tmux")
+    work = Path(tempfile.mkdtemp(prefix="embedtop-all-"))
+    port, log = free_port(), work / "vllm.log"
+    server = subprocess.Popen(
+        [str(EXE), "demo", "--serve-only", "--port", str(port), "--log", str(log)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    assert server.stdout is not None
+    server.stdout.readline()
+    try:
+        before = log.read_text().count("embedtop=")
+        watch = in_tmux(
+            f"{EXE} watch --url http://127.0.0.1:{port} --log {log} --model Qwen3-Embedding-4B",
+            args.seconds,
+            work / "ready-watch",
+        )
+        requests = (log.read_text().count("embedtop=") - before) / ((args.seconds + 5) / 60)
+        (work / "bare.py").write_text(BARE)
+        bare = in_tmux(f"{PY} {work / 'bare.py'}", args.seconds, work / "ready-bare")
+        flood = in_tmux(
+            f"{EXE} watch --url http://127.0.0.1:{port} --log {log} --model Qwen3-Embedding-4B",
+            min(args.seconds, 40),
+            work / "ready-flood",
+            log=log,
+            lines_per_s=200,
+        )
+    finally:
+        server.send_signal(signal.SIGTERM)
+        server.wait(timeout=10)
+    parse = run([PY, str(BENCH / "log_parse.py")])
+    soak = run([PY, str(BENCH / "soak.py")])
+    fuzz = run([PY, str(BENCH / "fuzz.py")])
+    whole = re.search(r"whole path:\s+(\d+) k", parse)
+    growth = re.search(r"growth day 1 → end: ([+-][\d.]+) MiB", soak)
+    escaped = re.search(r"exceptions escaped: (\d+)", fuzz)
+    rows = [
+        ("first frame, embedtop watch", f"{watch['first_frame_ms']:.0f} ms", "≤ 400 ms"),
+        ("first frame, bare Textual app", f"{bare['first_frame_ms']:.0f} ms", "(floor)"),
+        ("idle CPU, embedtop watch", f"{watch['cpu_pct']:.2f} % of a core", "≤ 1 %"),
+        ("idle CPU, bare Textual app", f"{bare['cpu_pct']:.2f} % of a core", "(floor)"),
+        ("RSS, embedtop watch", f"{watch['rss_mib']:.1f} MiB", "≤ 60 MB"),
+        ("RSS, bare Textual app", f"{bare['rss_mib']:.1f} MiB", "(floor)"),
+        ("CPU at 200 log lines/s", f"{flood['cpu_pct']:.2f} % ({flood['lines_per_s']:.0f} lines/s)", "≤ 5 %"),
+        ("load on the server", f"{requests:.0f} requests/min", "(probe 10 s, polls 5 s)"),
+        ("log path throughput", f"{whole.group(1) if whole else '?'} k lines/s", "≥ 200 k"),
+        ("7-day soak RSS growth", f"{growth.group(1) if growth else '?'} MiB", "≤ 5 MB"),
+        ("fuzz, 1 M inputs", f"{escaped.group(1) if escaped else '?'} exceptions", "0"),
+    ]
+    print(
+        f"embedtop benchmarks · {time.strftime('%Y-%m-%d')} · {platform.machine()} {psutil.cpu_count()} cores · "
+        f"Python {platform.python_version()} · tmux 120×36 · {args.seconds:.0f} s windows"
+    )
+    width = max(len(r[0]) for r in rows)
+    for name, value, goal in rows:
+        print(f"{name:<{width}}  {value:<28}  goal {goal}")
+    shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
