@@ -228,6 +228,62 @@ async def test_wrong_served_model_name_and_bad_max_model_len(installed: None, tm
         assert w.status("api.reachable") == Status.FAIL
 
 
+async def test_api_server_sigkill_orphans_and_ui_stays_responsive(installed: None, tmp_path: Path) -> None:
+    from tui.app import EmbedtopApp
+    from tui.screens import HelpScreen
+
+    port, log = free_port(), tmp_path / "vllm.log"
+    pid = start_vllm(port, log)
+    orphans = [p.pid for p in psutil.Process(pid).children(recursive=True)]
+    cfg = Config(
+        url=f"http://127.0.0.1:{port}",
+        log=log,
+        model="Qwen3-Embedding-4B",
+        dims=384,
+        interval=INTERVAL,
+        probe_interval=INTERVAL,
+        timeout=3.0,
+        fail_after=FAIL_AFTER,
+    )
+    app = EmbedtopApp(cfg)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            deadline = time.monotonic() + 30
+            while (time.monotonic() < deadline and app.result("probe.status") is None) or (
+                app.result("probe.status").status != Status.PASS and time.monotonic() < deadline
+            ):
+                await pilot.pause(0.2)
+            os.kill(pid, signal.SIGKILL)  # the API server dies; its EngineCore and Worker are orphaned
+            start = time.monotonic()
+            # The UI answers keys during the fault.
+            await pilot.press("question_mark")
+            await pilot.pause(0.3)
+            assert isinstance(app.screen, HelpScreen)
+            await pilot.press("escape", "p", "v", "v", "v")
+            while time.monotonic() - start < RED_BOUND_S + 10:
+                r = app.result("vllm.process")
+                if app.result("api.reachable").status == Status.FAIL and r is not None and r.status == Status.FAIL:
+                    break
+                await pilot.pause(0.2)
+            took = time.monotonic() - start
+            print(f"SIGKILL API server → api.reachable and vllm.process red in {took:.1f} s")
+            assert (
+                app.result("api.reachable").status == Status.FAIL and "refused" in app.result("api.reachable").summary
+            )
+            r = app.result("vllm.process")
+            assert r.status == Status.FAIL and "engine processes were left running" in r.summary
+            assert str(orphans[0]) in r.fix or any(str(o) in r.fix for o in orphans)
+    finally:
+        for o in orphans:
+            with contextlib.suppress(psutil.Error):
+                psutil.Process(o).kill()
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+        deadline = time.monotonic() + 10
+        while time.monotonic() < deadline and any(psutil.pid_exists(o) for o in orphans):
+            await asyncio.sleep(0.2)
+
+
 def test_no_vllm_left_behind() -> None:
     leftover = [
         p.pid

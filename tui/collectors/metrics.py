@@ -12,7 +12,6 @@ import math
 import time
 
 import httpx
-from prometheus_client.parser import text_string_to_metric_families
 
 from tui.collectors.http_util import request
 from tui.model.samples import Histogram, MetricsSample
@@ -37,6 +36,8 @@ MAX_BODY = 4 * 1024 * 1024  # a real 0.32 page is ~57 KB
 
 def parse_metrics(text: str, t: float) -> MetricsSample:
     """Prometheus text → MetricsSample. Unknown series are ignored; malformed text is an error sample."""
+    from prometheus_client.parser import text_string_to_metric_families
+
     gauges: dict[str, float] = {}
     counters: dict[str, float] = {}
     success: dict[str, float] = {}

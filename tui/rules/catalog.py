@@ -237,6 +237,17 @@ def check_process(store: Store, cfg: Config) -> CheckResult:
     ]
     if gone:
         pid, (t, role, title) = gone[-1]
+        orphans = [p for p in procs if p.role != "api-server"]
+        if role == "api-server" and orphans and not api:
+            return _result(
+                "vllm.process",
+                Status.FAIL,
+                f"the API server pid {pid} exited at {hms(t)}; {len(orphans)} engine processes were left running",
+                [f"{hms(t)} process {pid} ({title}) is gone", *evidence],
+                "The orphaned EngineCore/Worker processes keep their memory (GPU memory on a GPU host) and block a "
+                f"restart: stop them (`kill {' '.join(str(p.pid) for p in orphans)}`, then `kill -9` if needed), "
+                "then start vLLM again, under a supervisor that stops the whole process group.",
+            )
         if not procs or role != "api-server":
             root = store.log_state.root_cause()
             fix = (

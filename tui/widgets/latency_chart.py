@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 
-import plotext as plt
 from rich.text import Text
 from textual.widgets import Static
 
@@ -17,6 +16,8 @@ from tui.model.store import Store
 
 def build_chart(store: Store, width: int, height: int) -> str:
     """The chart as text with ANSI colours (plotext's own rendering)."""
+    import plotext as plt
+
     probes = [p for p in store.probes if p.ok and p.latency_s is not None]
     plt.clf()
     plt.theme("clear")
