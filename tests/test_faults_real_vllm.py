@@ -285,6 +285,34 @@ async def test_api_server_sigkill_orphans_and_ui_stays_responsive(installed: Non
             await asyncio.sleep(0.2)
 
 
+async def test_sigterm_under_load_is_a_clean_stop_not_a_crash(installed: None, tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "vllm.log"
+    pid = start_vllm(port, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with Watch(url, log) as w:
+            await w.until(all_green, 30)
+            async with httpx.AsyncClient(trust_env=False) as c:
+                body = {"model": "Qwen3-Embedding-4B", "input": ["a chunk of the harbour manual " * 8] * 4}
+
+                async def one() -> None:
+                    with contextlib.suppress(httpx.HTTPError):
+                        await c.post(f"{url}/v1/embeddings", json=body, timeout=30)
+
+                load = [asyncio.create_task(one()) for _ in range(24)]
+                await asyncio.sleep(0.5)
+                os.kill(pid, signal.SIGTERM)  # what systemd / docker stop send
+                await asyncio.gather(*load)
+            await w.until(lambda r: r["api.reachable"].status == Status.FAIL, 60)
+            await w.until(lambda r: r["vllm.startup"].status == Status.WARN, 30)
+            assert "clean shutdown" in w.results["vllm.startup"].summary
+            # vLLM logs an EngineDeadError traceback on the way down: not reported as a crash.
+            assert w.status("vllm.engine") != Status.FAIL, w.results["vllm.engine"].summary
+            assert "clean stop, not a crash" in w.results["api.reachable"].summary
+    finally:
+        stop_vllm(pid)
+
+
 def test_no_vllm_left_behind() -> None:
     leftover = [
         p.pid
