@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.loopback import serve  # noqa: F401  (a fixture for every test module)
 from tui.collectors.http_util import Answer
 from tui.demo.target import DemoTarget
 

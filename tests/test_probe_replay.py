@@ -6,13 +6,14 @@ garbage JSON, a hung server and a closed port."""
 from __future__ import annotations
 
 import socket
-import threading
-from collections.abc import Iterator
+import time
+from collections.abc import Callable
 
 import httpx
 import pytest
 
 from tests.conftest import FIXTURES
+from tests.loopback import Handler, Server
 from tui.collectors.probe import ProbeCollector
 from tui.config import Config
 from tui.model.samples import HttpResult, ModelInfo, ProbeSample, ServerSample
@@ -24,70 +25,32 @@ HTTP = FIXTURES / "http"
 MODELS = (ModelInfo("Qwen3-Embedding-4B", "/models/all-MiniLM-L6-v2", 256),)
 
 
-class Replay:
-    """A TCP server on 127.0.0.1 that answers every request with the same raw bytes, then closes."""
+def replay_handler(raw: bytes, hang: bool) -> Handler:
+    """Answer with the captured bytes (after reading the request body), or hold the connection."""
 
-    def __init__(self, raw: bytes, hang: bool = False) -> None:
-        self.raw, self.hang = raw, hang
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(8)
-        self.url = f"http://127.0.0.1:{self.sock.getsockname()[1]}"
-        self.requests: list[bytes] = []
-        self._stop = threading.Event()
-        self.thread = threading.Thread(target=self._serve, daemon=True)
-        self.thread.start()
+    def handler(conn: socket.socket, data: bytes) -> None:
+        head, _, body = data.partition(b"\r\n\r\n")
+        length = next(
+            (int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")), 0
+        )
+        while len(body) < length:
+            body += conn.recv(65536)
+        if hang:
+            time.sleep(3)
+            return
+        conn.sendall(raw)
 
-    def _serve(self) -> None:
-        self.sock.settimeout(0.2)
-        while not self._stop.is_set():
-            try:
-                conn, _ = self.sock.accept()
-            except OSError:
-                continue
-            with conn:
-                conn.settimeout(2)
-                data = b""
-                try:
-                    while b"\r\n\r\n" not in data:
-                        chunk = conn.recv(65536)
-                        if not chunk:
-                            break
-                        data += chunk
-                    head, _, body = data.partition(b"\r\n\r\n")
-                    length = next(
-                        (int(x.split(b":")[1]) for x in head.split(b"\r\n") if x.lower().startswith(b"content-length")),
-                        0,
-                    )
-                    while len(body) < length:
-                        body += conn.recv(65536)
-                    self.requests.append(head)
-                    if self.hang:
-                        self._stop.wait(3)
-                        continue
-                    conn.sendall(self.raw)
-                except OSError:
-                    continue
-
-    def close(self) -> None:
-        self._stop.set()
-        self.sock.close()
-        self.thread.join(timeout=2)
+    return handler
 
 
 @pytest.fixture
-def replay() -> Iterator[type[Replay]]:
-    started: list[Replay] = []
-
-    def make(raw: bytes, hang: bool = False) -> Replay:
-        server = Replay(raw, hang)
-        started.append(server)
+def replay(serve) -> Callable[..., Server]:
+    def make(raw: bytes, hang: bool = False) -> Server:
+        server = serve(replay_handler(raw, hang))
+        server.url = f"http://127.0.0.1:{server.port}"
         return server
 
-    yield make  # type: ignore[misc]
-    for server in started:
-        server.close()
+    return make
 
 
 async def probe_against(url: str, timeout: float = 3.0) -> ProbeSample:
