@@ -313,6 +313,55 @@ async def test_sigterm_under_load_is_a_clean_stop_not_a_crash(installed: None, t
         stop_vllm(pid)
 
 
+async def test_enginecore_sigkill_and_port_taken(installed: None, tmp_path: Path) -> None:
+    port, log = free_port(), tmp_path / "vllm.log"
+    pid = start_vllm(port, log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        # A second vLLM on the same port fails at once ([Errno 98]): read from its own log.
+        second_log = tmp_path / "second.log"
+        out = subprocess.run(
+            ["bash", str(TOOLS / "start.sh"), str(port), str(second_log)], capture_output=True, text=True, timeout=60
+        )
+        assert out.returncode != 0  # start.sh refuses a taken port; vLLM itself is run below
+        model = next(a for a in psutil.Process(pid).cmdline() if a.endswith("/model"))
+        env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
+        with second_log.open("wb") as fh:
+            proc = subprocess.Popen(
+                [
+                    str(Path(psutil.Process(pid).cmdline()[1])),
+                    "serve",
+                    model,
+                    "--runner",
+                    "pooling",
+                    *("--host", "127.0.0.1", "--port", str(port)),
+                ],
+                stdout=fh,
+                stderr=subprocess.STDOUT,
+                env=env,
+                start_new_session=True,
+            )
+            try:
+                proc.wait(timeout=180)
+            finally:
+                if proc.poll() is None:
+                    os.killpg(proc.pid, signal.SIGKILL)
+                    proc.wait()
+        async with Watch(url, second_log) as w:
+            await w.until(lambda r: r["vllm.startup"].status == Status.FAIL, RED_BOUND_S)
+            assert "[startup.port_in_use]" in w.results["vllm.startup"].summary
+            assert "ss -ltnp" in w.results["vllm.startup"].fix
+        # The first server, watched through its own log: its EngineCore is killed.
+        async with Watch(url, log) as w:
+            await w.until(all_green, 30)
+            child(pid, "VLLM::EngineCore").send_signal(signal.SIGKILL)
+            took = await w.until(lambda r: r["vllm.engine"].status == Status.FAIL, RED_BOUND_S + 10)
+            print(f"SIGKILL EngineCore → vllm.engine red in {took:.1f} s")
+            assert "[engine.core_died]" in w.results["vllm.engine"].summary
+    finally:
+        stop_vllm(pid)
+
+
 def test_no_vllm_left_behind() -> None:
     leftover = [
         p.pid
