@@ -29,13 +29,14 @@ EPILOG = """examples:
   embedtop --url http://127.0.0.1:8000 --journal vllm.service
   embedtop diagnose --log vllm.log [--json]       offline: lifecycle, root cause and fix of a saved log
   embedtop check --url http://127.0.0.1:8000 --json --wait 120   headless checklist for CI / healthchecks
+  embedtop export --url http://127.0.0.1:8000 --listen 127.0.0.1:9464   Prometheus metrics of the checklist
 
 config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_DOCKER, EMBEDTOP_JOURNAL,
 EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT)
 > ~/.config/embedtop/config.toml.
 The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
 
-SUBCOMMANDS = ("watch", "demo", "diagnose", "check")
+SUBCOMMANDS = ("watch", "demo", "diagnose", "check", "export")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -123,6 +124,15 @@ def build_parser() -> argparse.ArgumentParser:
         "--wait", type=float, default=30.0, help="seconds to keep polling while checks wait for data (default 30)"
     )
     _common(check)
+    export = sub.add_parser(
+        "export",
+        help="headless: serve the checklist and key figures as Prometheus metrics",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    export.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
+    export.add_argument("--listen", default="127.0.0.1:9464", help="HOST:PORT for /metrics (default 127.0.0.1:9464)")
+    _common(export)
     diag = sub.add_parser(
         "diagnose",
         help="analyse a saved vLLM log offline: lifecycle, root cause, fix (exit 0 healthy, 1 failure, 2 bad input)",
@@ -227,6 +237,22 @@ def _run_check(args: argparse.Namespace) -> int:
     return headless.main(cfg, args.wait, args.json)
 
 
+def _run_export(args: argparse.Namespace) -> int:
+    try:
+        cfg = load_config(_cli_values(args), config_path=args.config)
+    except ConfigError as exc:
+        fail(str(exc))
+    _host, _, port = args.listen.rpartition(":")
+    if not port.isdigit() or not 0 < int(port) < 65536:
+        fail(f"--listen {args.listen!r} is not HOST:PORT: use e.g. --listen 127.0.0.1:9464")
+    from tui import exporter
+
+    try:
+        return exporter.main(cfg, args.listen)
+    except OSError as exc:
+        fail(f"cannot listen on {args.listen} ({exc.strerror or exc}): pick another --listen")
+
+
 def _run_diagnose(args: argparse.Namespace) -> int:
     from tui.logs.diagnose import diagnose, render_json, render_text
 
@@ -259,6 +285,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_diagnose(args)
         if args.command == "check":
             return _run_check(args)
+        if args.command == "export":
+            return _run_export(args)
         return _run_watch(args)
     except KeyboardInterrupt:
         return 130

@@ -64,53 +64,72 @@ class Verdict:
         return EXIT[self.status]
 
 
+class Rounds:
+    """Every collector of the dashboard, run one after the other in `round()` (no UI): for `check` and
+    `export`. Use as an async context manager; it closes its HTTP clients, log follower and NVML."""
+
+    def __init__(self, cfg: Config, store: Store, agent: str, nvml: Any = None) -> None:
+        self.cfg, self.store, self.agent = cfg, store, agent
+        self.tail = log_source(cfg)
+        self.gpu, self.host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
+        self._clients: list[httpx.AsyncClient] = []
+        self.owui: OpenWebUICollector | None = None
+
+    async def __aenter__(self) -> Rounds:
+        cfg = self.cfg
+        client = httpx.AsyncClient(
+            headers=client_headers(cfg.api_key, self.agent), follow_redirects=False, trust_env=False
+        )
+        self._clients.append(client)
+        self.server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
+        self.probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
+        if cfg.openwebui:
+            owui_client = httpx.AsyncClient(  # its own client: Open WebUI's key only, never vLLM's
+                headers=client_headers(cfg.openwebui_key, self.agent), follow_redirects=False, trust_env=False
+            )
+            self._clients.append(owui_client)
+            self.owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        for client in self._clients:
+            await client.aclose()
+        if self.tail is not None:
+            await asyncio.to_thread(self.tail.close)
+        await asyncio.to_thread(self.gpu.close)
+
+    async def round(self, semantic: bool = False) -> None:
+        store = self.store
+        if self.owui is not None:
+            store.apply(await self.owui.collect())
+        if self.tail is not None:
+            store.apply(await asyncio.to_thread(self.tail.read))
+        store.apply(await asyncio.to_thread(self.gpu.collect))
+        store.apply(await asyncio.to_thread(self.host.collect))
+        sample = await self.server.collect()
+        store.apply(sample)
+        if sample.ok:
+            store.apply(await self.probe.collect())
+            if semantic or store.semantic is None or not store.semantic.ok:
+                store.apply(await self.probe.semantic())
+
+
 async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
     """Poll until every check has a verdict or `wait` seconds pass."""
     start = time.monotonic()
     store = Store()
-    headers = client_headers(cfg.api_key, f"embedtop/{__version__} (check)")
-    tail = log_source(cfg)
-    gpu, host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
     rounds = 0
     results: list[CheckResult] = []
-    try:
-        async with httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False) as client:
-            server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
-            probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(store, cfg))
-            owui = None
-            if cfg.openwebui:
-                owui_client = httpx.AsyncClient(
-                    headers=client_headers(cfg.openwebui_key, f"embedtop/{__version__} (check)"),
-                    follow_redirects=False,
-                    trust_env=False,
-                )
-                owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
-            while True:
-                rounds += 1
-                if owui is not None:
-                    store.apply(await owui.collect())
-                if tail is not None:
-                    store.apply(await asyncio.to_thread(tail.read))
-                store.apply(await asyncio.to_thread(gpu.collect))
-                store.apply(await asyncio.to_thread(host.collect))
-                sample = await server.collect()
-                store.apply(sample)
-                if sample.ok:
-                    store.apply(await probe.collect())
-                    if store.semantic is None or not store.semantic.ok:
-                        store.apply(await probe.semantic())
-                results = evaluate(store, cfg)
-                pending = [r.id for r in results if r.pending]
-                left = wait - (time.monotonic() - start)
-                if not pending or left <= 0:
-                    break
-                await asyncio.sleep(min(max(0.5, cfg.interval), left))
-            if owui is not None:
-                await owui.client.aclose()
-    finally:
-        if tail is not None:
-            await asyncio.to_thread(tail.close)
-        await asyncio.to_thread(gpu.close)
+    async with Rounds(cfg, store, f"embedtop/{__version__} (check)", nvml) as collectors:
+        while True:
+            rounds += 1
+            await collectors.round()
+            results = evaluate(store, cfg)
+            pending = [r.id for r in results if r.pending]
+            left = wait - (time.monotonic() - start)
+            if not pending or left <= 0:
+                break
+            await asyncio.sleep(min(max(0.5, cfg.interval), left))
     return Verdict(results, pending, time.monotonic() - start, rounds)
 
 

@@ -1,0 +1,85 @@
+"""`embedtop export`: the checklist as Prometheus metrics, scraped over HTTP and parsed with prometheus_client's
+own parser; bounded labels; a target outage is a value; the API key never appears."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+from prometheus_client.parser import text_string_to_metric_families
+
+from tui.config import Config
+from tui.demo.target import DemoTarget
+from tui.exporter import serve
+from tui.rules.catalog import SPECS
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def samples(text: str) -> dict[tuple[str, tuple], float]:
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for s in family.samples:
+            out[(s.name, tuple(sorted(s.labels.items())))] = s.value
+    return out
+
+
+async def scrape_while_serving(cfg: Config, port: int, rounds: int) -> str:
+    task = asyncio.create_task(serve(cfg, "127.0.0.1", port, rounds=rounds, nvml=None))
+    text = ""
+    async with httpx.AsyncClient(trust_env=False) as c:
+        while not task.done():
+            with contextlib.suppress(httpx.HTTPError):
+                text = (await c.get(f"http://127.0.0.1:{port}/metrics")).text
+            await asyncio.sleep(0.2)
+    await task
+    return text
+
+
+async def test_exporter_against_the_demo_target(tmp_path: Path) -> None:
+    target = DemoTarget("wrong-dims", tmp_path / "vllm.log").start()
+    port = free_port()
+    try:
+        cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.3, api_key="sk-zz9")
+        text = await scrape_while_serving(cfg, port, rounds=6)
+    finally:
+        target.stop()
+    m = samples(text)
+    assert m[("embedtop_check_status", (("id", "probe.dimensions"),))] == 2  # fail
+    assert m[("embedtop_check_status", (("id", "api.reachable"),))] == 0  # pass
+    assert m[("embedtop_target_up", ())] == 1 and m[("embedtop_probe_dimensions", ())] == 1024
+    assert m[("embedtop_probe_latency_seconds_count", ())] >= 1
+    assert m[("embedtop_lifecycle_phase", (("phase", "ready"),))] == 1
+    ids = {dict(k[1])["id"] for k in m if k[0] == "embedtop_check_status"}
+    assert ids == {s.id for s in SPECS}  # one series per check: bounded
+    assert "sk-zz9" not in text
+
+
+async def test_exporter_survives_a_target_outage(tmp_path: Path) -> None:
+    port = free_port()
+    cfg = Config(url=f"http://127.0.0.1:{free_port()}", interval=0.3, timeout=0.5)
+    text = await scrape_while_serving(cfg, port, rounds=3)
+    m = samples(text)
+    assert m[("embedtop_target_up", ())] == 0
+    assert m[("embedtop_check_status", (("id", "api.reachable"),))] == 2
+
+
+def test_export_cli_bad_listen_is_one_line() -> None:
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "export", "--url", "http://127.0.0.1:9", "--listen", "nope"],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 2 and proc.stderr.startswith("embedtop: error: --listen 'nope'")
+    assert time.time()
