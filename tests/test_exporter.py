@@ -83,3 +83,68 @@ def test_export_cli_bad_listen_is_one_line() -> None:
     )
     assert proc.returncode == 2 and proc.stderr.startswith("embedtop: error: --listen 'nope'")
     assert time.time()
+
+
+# ---------------------------------------------------------------- record and replay
+
+
+async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: Path) -> None:
+    from tui.app import EmbedtopApp
+    from tui.model.recording import read
+
+    rec = tmp_path / "rec.jsonl"
+    target = DemoTarget("healthy", tmp_path / "vllm.log").start()
+    try:
+        cfg = Config(
+            url=target.url,
+            log=target.log_path,
+            model="Qwen3-Embedding-4B",
+            interval=0.3,
+            probe_interval=0.3,
+            api_key="sk-never-recorded",
+        )
+        app = EmbedtopApp(cfg, demo=target, record=rec)
+        async with app.run_test(size=(120, 36)) as pilot:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not any(
+                r.id == "probe.dimensions" and r.status.value == "pass" for r in app.results
+            ):
+                await pilot.pause(0.1)
+            target.set_scenario("wrong-dims")
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and not any(
+                r.id == "probe.dimensions" and r.status.value == "fail" for r in app.results
+            ):
+                await pilot.pause(0.1)
+            live = [(e.check_id, e.old, e.new) for e in app.checklist.events]
+    finally:
+        target.stop()
+    text = rec.read_text()
+    assert "sk-never-recorded" not in text
+    records = list(read(rec))
+    recorded = [(d["id"], d["old"], d["new"]) for _, k, d in records if k == "transition"]
+    assert recorded == [(i, o.value if o else None, n.value) for i, o, n in live]
+    assert ("probe.dimensions", "pass", "fail") in recorded
+    replay = EmbedtopApp(Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, speed=1000)
+    async with replay.run_test(size=(120, 36)) as pilot:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and replay.replay_t != records[-1][0]:
+            await pilot.pause(0.1)
+        replayed = [(e.check_id, e.old.value if e.old else None, e.new.value) for e in replay.checklist.events]
+        assert "replay of" in replay.sub_title
+    assert replayed == recorded
+
+
+def test_diagnose_recording_prints_the_timeline(tmp_path: Path) -> None:
+    from tui.model.recording import Recorder
+
+    rec = Recorder(tmp_path / "r.jsonl")
+    rec.transition(1_800_000_000.0, "api.reachable", "pass", "fail", "no answer: connection refused")
+    rec.close()
+    proc = subprocess.run(
+        [sys.executable, "-m", "tui", "diagnose", "--recording", str(tmp_path / "r.jsonl")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
+    assert proc.returncode == 1 and "api.reachable" in proc.stdout and "pass → fail" in proc.stdout

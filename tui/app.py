@@ -33,6 +33,7 @@ from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
+from tui.model.recording import Recorder
 from tui.model.samples import LogBatch
 from tui.model.store import Store
 from tui.rules.catalog import probe_model
@@ -87,6 +88,9 @@ class EmbedtopApp(App[None]):
         live: bool = True,
         nvml: ModuleType | None = None,
         store: Store | None = None,
+        record: Path | None = None,
+        replay: list | None = None,
+        speed: float = 1.0,
     ) -> None:
         super().__init__()
         self.cfg = cfg
@@ -95,6 +99,15 @@ class EmbedtopApp(App[None]):
         self.store = store or Store()
         self.results: list[CheckResult] = []
         self.checklist = ChecklistState(cfg)
+        self.recorder = Recorder(record) if record is not None else None
+        if self.recorder is not None:
+            rec = self.recorder
+            self.checklist.listeners.append(
+                lambda e: rec.transition(e.t, e.check_id, e.old.value if e.old else None, e.new.value, e.summary)
+            )
+        self.replay = replay
+        self.speed = speed
+        self.replay_t: float | None = None
         self.pollers: dict[str, Poller] = {}
         self.paused = False
         self._client: httpx.AsyncClient | None = None
@@ -136,6 +149,21 @@ class EmbedtopApp(App[None]):
         self.refresh_views()
         if self.live:
             self._start_pollers()
+        if self.replay:
+            self.run_worker(self._play(), group="replay", exclusive=True)
+
+    async def _play(self) -> None:
+        """Feed a recording into the store at its own pace (÷ speed); the checklist recomputes everything."""
+        records = [r for r in self.replay or () if r[1] != "transition"]
+        previous: float | None = None
+        for t, _, sample in records:
+            if previous is not None and t > previous:
+                await asyncio.sleep(min(5.0, (t - previous) / self.speed))
+            previous = t
+            self.replay_t = t
+            self.on_sample(sample)
+            self.sub_title = self._subtitle()
+        self.notify("replay finished", timeout=5)
 
     def on_ready(self) -> None:
         self._mark("first_frame_s")
@@ -174,6 +202,9 @@ class EmbedtopApp(App[None]):
 
     def _subtitle(self) -> str:
         where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url
+        if self.replay is not None:
+            at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.replay_t)) if self.replay_t else "start"
+            where = f"replay of {self.cfg.url} at {at} ×{self.speed:g}"
         return f"v{__version__} · {where}" + (" · PAUSED" if self.paused else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
@@ -217,6 +248,8 @@ class EmbedtopApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._closing = True
+        if self.recorder is not None:
+            self.recorder.close()
         for poller in self.pollers.values():
             await poller.stop()
         for client in (self._client, self._owui_client):
@@ -233,13 +266,22 @@ class EmbedtopApp(App[None]):
         if self._closing:
             return
         previous = self.store.log_batch
+        if self.recorder is not None:
+            self.recorder.sample(sample)
         self.store.apply(sample)
+        self._evaluate()  # every sample is one observation for the hysteresis (live and replay alike)
         if isinstance(sample, LogBatch):
             if sample.lines:
                 self._log_dirty = True
             elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
                 return  # nothing new in the log: no redraw
         self._schedule_refresh()
+
+    def _evaluate(self) -> None:
+        # A replayed or frozen store (live=False) is judged at the time of its newest sample.
+        store = self.store
+        now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
+        self._latest = self.checklist.update(store, now=now, paused=self.paused)
 
     def _schedule_refresh(self) -> None:
         """Coalesce redraws: samples that arrive together (a poll and its access-log lines) cost one frame."""
@@ -256,9 +298,8 @@ class EmbedtopApp(App[None]):
 
     def refresh_views(self) -> None:
         store, cfg = self.store, self.cfg
-        # A replayed or frozen store (live=False) is judged at the time of its newest sample.
-        now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
-        self.results = self.checklist.update(store, now=now, paused=self.paused)
+        self._evaluate()
+        self.results = self._latest  # what the table shows from here on
         with self.batch_update():
             if self._log_dirty:
                 self._log_dirty = False

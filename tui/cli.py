@@ -36,7 +36,7 @@ EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBED
 > ~/.config/embedtop/config.toml.
 The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
 
-SUBCOMMANDS = ("watch", "demo", "diagnose", "check", "export")
+SUBCOMMANDS = ("watch", "demo", "diagnose", "check", "export", "replay")
 
 
 class _Parser(argparse.ArgumentParser):
@@ -71,6 +71,7 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="seconds between semantic probes: a query and two documents (default 300; key s runs one)",
     )
     p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
+    p.add_argument("--record", help="append every sample and check change to this JSONL file (for replay)")
     p.add_argument("--openwebui", help="Open WebUI URL for a read-only link: its embedding config and file status")
     p.add_argument(
         "--openwebui-key-env",
@@ -133,11 +134,16 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
     export.add_argument("--listen", default="127.0.0.1:9464", help="HOST:PORT for /metrics (default 127.0.0.1:9464)")
     _common(export)
+    replay = sub.add_parser("replay", help="play a --record file back into the dashboard")
+    replay.add_argument("file", help="the recording (JSONL from --record)")
+    replay.add_argument("--speed", type=float, default=10.0, help="playback speed factor (default 10)")
     diag = sub.add_parser(
         "diagnose",
         help="analyse a saved vLLM log offline: lifecycle, root cause, fix (exit 0 healthy, 1 failure, 2 bad input)",
     )
-    diag.add_argument("--log", required=True, help="the saved vLLM log file")
+    source = diag.add_mutually_exclusive_group(required=True)
+    source.add_argument("--log", help="the saved vLLM log file")
+    source.add_argument("--recording", help="a --record file: print the timeline of check changes")
     diag.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
@@ -205,7 +211,7 @@ def _run_demo(args: argparse.Namespace) -> int:
         cfg = demo_config(cfg_overrides, target.url, cli)
         from tui.app import EmbedtopApp
 
-        EmbedtopApp(cfg, demo=target, nvml=target.nvml).run()
+        EmbedtopApp(cfg, demo=target, nvml=target.nvml, record=_record_path(args)).run()
         return 0
     finally:
         target.stop()
@@ -221,7 +227,7 @@ def _run_watch(args: argparse.Namespace) -> int:
         print(f"embedtop: no --url given; watching {cfg.url}", file=sys.stderr)
     from tui.app import EmbedtopApp
 
-    EmbedtopApp(cfg).run()
+    EmbedtopApp(cfg, record=_record_path(args)).run()
     return 0
 
 
@@ -253,8 +259,57 @@ def _run_export(args: argparse.Namespace) -> int:
         fail(f"cannot listen on {args.listen} ({exc.strerror or exc}): pick another --listen")
 
 
+def _record_path(args: argparse.Namespace) -> Path | None:
+    if not getattr(args, "record", None):
+        return None
+    path = Path(args.record).expanduser()
+    if path.is_dir() or not path.parent.is_dir():
+        fail(f"--record {args.record!r}: pass a file in an existing folder, e.g. --record ./embedtop.jsonl")
+    return path
+
+
+def _recording(path_text: str) -> list:
+    from tui.model.recording import read
+
+    path = Path(path_text).expanduser()
+    if not path.is_file():
+        fail(f"recording {str(path)!r} does not exist: make one with `embedtop watch … --record FILE`")
+    try:
+        records = list(read(path))
+    except OSError as exc:
+        fail(f"cannot read recording {str(path)!r} ({exc.strerror or exc})")
+    if not records:
+        fail(f"{str(path)!r} holds no embedtop recording lines")
+    return records
+
+
+def _run_replay(args: argparse.Namespace) -> int:
+    from tui.model.samples import LogBatch, ServerSample
+
+    records = _recording(args.file)
+    if not args.speed > 0:
+        fail(f"--speed {args.speed} must be positive")
+    url = next((s.url for _, k, s in records if isinstance(s, ServerSample)), Config.url)
+    log = next((s.source for _, k, s in records if isinstance(s, LogBatch)), None)
+    cfg = Config(url=url, log=Path(log) if log else None)
+    from tui.app import EmbedtopApp
+
+    EmbedtopApp(cfg, live=False, replay=records, speed=args.speed).run()
+    return 0
+
+
 def _run_diagnose(args: argparse.Namespace) -> int:
     from tui.logs.diagnose import diagnose, render_json, render_text
+
+    if args.recording:
+        import time as _time
+
+        changes = [(t, d) for t, k, d in _recording(args.recording) if k == "transition"]
+        for t, d in changes:
+            stamp = _time.strftime("%Y-%m-%d %H:%M:%S", _time.localtime(t))
+            print(f"{stamp}  {d['id']:<20} {d['old'] or 'start'} → {d['new']}  {d['summary'][:100]}")
+        print(f"{len(changes)} status changes")
+        return 1 if changes and any(d["new"] == "fail" for _, d in changes[-20:]) else 0
 
     path = Path(args.log).expanduser()
     if path.is_dir():
@@ -287,6 +342,8 @@ def main(argv: list[str] | None = None) -> int:
             return _run_check(args)
         if args.command == "export":
             return _run_export(args)
+        if args.command == "replay":
+            return _run_replay(args)
         return _run_watch(args)
     except KeyboardInterrupt:
         return 130

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tui.config import Config
@@ -96,6 +97,7 @@ class Checklist:
         self._tracks = {spec.id: _Track() for spec in SPECS}
         self.events: deque[Event] = deque(maxlen=MAX_EVENTS)
         self.results: list[CheckResult] = []
+        self.listeners: list[Callable[[Event], None]] = []  # e.g. the recorder
 
     def update(self, store: Store, now: float | None = None, paused: bool = False) -> list[CheckResult]:
         now = time.time() if now is None else now
@@ -120,7 +122,10 @@ class Checklist:
             old = track.shown.status if track.shown is not None else None
             if old != shown.status and (shown.status in NOTABLE or old in NOTABLE):
                 # Worth a line: something went wrong, recovered, or went stale (not n/a → pass at start).
-                self.events.append(Event(now, spec.id, old, shown.status, shown.summary))
+                event = Event(now, spec.id, old, shown.status, shown.summary)
+                self.events.append(event)
+                for listener in self.listeners:
+                    listener(event)
             track.shown = shown
             out.append(shown)
         self.results = out
