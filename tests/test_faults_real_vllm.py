@@ -20,7 +20,7 @@ import httpx
 import psutil
 import pytest
 
-from tests.test_real_vllm import TOOLS, ensure_installed, free_port
+from tests.test_real_vllm import TOOLS, ensure_installed, free_port, run_vllm_directly
 from tui.collectors.logtail import LogTail
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
@@ -325,28 +325,8 @@ async def test_enginecore_sigkill_and_port_taken(installed: None, tmp_path: Path
         )
         assert out.returncode != 0  # start.sh refuses a taken port; vLLM itself is run below
         model = next(a for a in psutil.Process(pid).cmdline() if a.endswith("/model"))
-        env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
-        with second_log.open("wb") as fh:
-            proc = subprocess.Popen(
-                [
-                    str(Path(psutil.Process(pid).cmdline()[1])),
-                    "serve",
-                    model,
-                    "--runner",
-                    "pooling",
-                    *("--host", "127.0.0.1", "--port", str(port)),
-                ],
-                stdout=fh,
-                stderr=subprocess.STDOUT,
-                env=env,
-                start_new_session=True,
-            )
-            try:
-                proc.wait(timeout=180)
-            finally:
-                if proc.poll() is None:
-                    os.killpg(proc.pid, signal.SIGKILL)
-                    proc.wait()
+        vllm_exe = Path(psutil.Process(pid).cmdline()[1])
+        assert run_vllm_directly(vllm_exe, model, port, second_log) != 0
         async with Watch(url, second_log) as w:
             await w.until(lambda r: r["vllm.startup"].status == Status.FAIL, RED_BOUND_S)
             assert "[startup.port_in_use]" in w.results["vllm.startup"].summary

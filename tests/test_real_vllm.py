@@ -70,6 +70,20 @@ def read_all(tail: LogTail, state: LogState, until, timeout: float = 30.0) -> No
     raise AssertionError("condition not met in time")
 
 
+def run_vllm_directly(vllm_exe: Path, model: str, port: int, log: Path, timeout: float = 180) -> int:
+    """`vllm serve` without start.sh's checks (it refuses a taken port): its exit code, output in `log`."""
+    env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
+    argv = [str(vllm_exe), "serve", model, "--runner", "pooling", "--host", "127.0.0.1", "--port", str(port)]
+    with log.open("wb") as fh:
+        proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            return proc.wait(timeout=timeout)
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+
+
 class RealVllm:
     def __init__(self, port: int, log: Path, pid: int) -> None:
         self.port, self.log, self.pid = port, log, pid
@@ -145,29 +159,7 @@ def test_real_port_in_use_failure_is_diagnosed(vllm: RealVllm, tmp_path: Path) -
         text=True,
     ).strip()
     log = tmp_path / "second.log"
-    env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
-    with log.open("wb") as fh:
-        proc = subprocess.Popen(
-            [
-                str(VENV / "bin" / "vllm"),
-                "serve",
-                model,
-                "--runner",
-                "pooling",
-                *("--host", "127.0.0.1"),
-                *("--port", str(vllm.port)),
-            ],
-            stdout=fh,
-            stderr=subprocess.STDOUT,
-            env=env,
-            start_new_session=True,
-        )
-        try:
-            rc = proc.wait(timeout=180)
-        finally:
-            if proc.poll() is None:
-                os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+    rc = run_vllm_directly(VENV / "bin" / "vllm", model, vllm.port, log)
     assert rc != 0
     report = diagnose(log)
     assert not report.healthy

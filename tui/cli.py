@@ -20,8 +20,8 @@ from tui.config import Config, ConfigError, load_config
 
 EPILOG = """examples:
   embedtop demo                                   simulated vLLM + Qwen3-Embedding-4B, press f for faults
-  embedtop demo --scenario wrong-dims             start in one fault (healthy, wrong-model, wrong-dims,
-                                                  slow, engine-dead, starting)
+  embedtop demo --scenario wrong-dims             start in one fault (healthy, ingest, bad-base-url,
+                                                  wrong-model, wrong-dims, slow, engine-dead, starting)
   embedtop demo --serve-only --port 8011          only the demo target, for tests and other tools
   embedtop watch --url http://127.0.0.1:8000 --log /var/log/vllm.log --model Qwen3-Embedding-4B
   embedtop --url http://gpu-host:8000 --dims 2560  (watch is the default)
@@ -107,7 +107,7 @@ def build_parser() -> argparse.ArgumentParser:
     demo.add_argument(
         "--scenario",
         default="healthy",
-        help="healthy, wrong-model, wrong-dims, slow, engine-dead or starting (default healthy)",
+        help="healthy, ingest, bad-base-url, wrong-model, wrong-dims, slow, engine-dead or starting (default healthy)",
     )
     demo.add_argument("--serve-only", action="store_true", help="run only the demo target, no dashboard")
     demo.add_argument("--port", type=int, default=0, help="port for the demo target (default: a free one)")
