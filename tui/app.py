@@ -1,8 +1,10 @@
 """The Textual app: wires collectors → store → rules → widgets and owns the keys.
 
-Collectors run in poll loops (`runtime.poller`) on the app's event loop; blocking ones (file,
-NVML) run in threads via `asyncio.to_thread`. Each sample is folded into the `Store` on the UI
-thread, the checklist is re-evaluated, and the panels redraw from the store.
+Each watched server is a `runtime.target.TargetRun` (its store, checklist and poll loops); host-wide
+collectors (NVML, the process scan) run once here and feed every target. Blocking collectors (file,
+NVML, /proc) run in threads via `asyncio.to_thread`. One target: one dashboard. Several (a config with
+`[[targets]]`): an Overview tab (a row per target) and one tab per target with the same dashboard.
+Redraws are coalesced, and only the visible target's panels are redrawn.
 """
 
 from __future__ import annotations
@@ -11,56 +13,41 @@ import asyncio
 import contextlib
 import os
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from types import ModuleType
-from typing import Any, TypeVar
+from typing import Any
 
-import httpx
+from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal
 from textual.css.query import NoMatches
-from textual.widget import Widget
-from textual.widgets import DataTable, Footer, Header
+from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from tui import __version__
 from tui.collectors.gpu import NvmlCollector
-from tui.collectors.http_util import client_headers
-from tui.collectors.logcommand import log_source
-from tui.collectors.openwebui import OpenWebUICollector
-from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
-from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.model.recording import Recorder
-from tui.model.samples import LogBatch
 from tui.model.store import Store
-from tui.rules.catalog import probe_model
-from tui.rules.checks import CheckResult
+from tui.rules.checks import CheckResult, Status
 from tui.rules.engine import Checklist as ChecklistState
-from tui.rules.engine import input_times
+from tui.rules.overview import overview_row
 from tui.runtime.poller import Poller
+from tui.runtime.target import TargetRun
 from tui.screens import HelpScreen
-from tui.widgets.checklist import CheckDetail, Checklist
-from tui.widgets.gpu_panel import GpuPanel
-from tui.widgets.ingest_panel import IngestPanel
-from tui.widgets.latency_chart import LatencyChart
-from tui.widgets.log_panel import LogPanel
-from tui.widgets.probe_panel import ProbePanel
-from tui.widgets.server_panel import ServerPanel
+from tui.widgets.checklist import Checklist
+from tui.widgets.overview import Overview, OverviewTable
+from tui.widgets.styles import STATUS_LOOK
+from tui.widgets.target_view import TargetView
 
-LOG_INTERVAL = 1.0
-W = TypeVar("W", bound=Widget)
-
-
-def _titled(widget: W, title: str) -> W:
-    widget.border_title = title
-    return widget
+HOST_INTERVAL = 2.0
+OVERVIEW = "tab-overview"
 
 
 class EmbedtopApp(App[None]):
-    """The dashboard. `demo` is the in-process demo target, if any (enables the `f` key)."""
+    """The dashboard. `cfg` is one target or a list of them; `demo` is the in-process demo target of each
+    (None for a real server), which enables the `f` key."""
 
     CSS_PATH = Path(__file__).with_name("app.tcss")
     TITLE = "embedtop"
@@ -77,76 +64,113 @@ class EmbedtopApp(App[None]):
         Binding("f", "fault", "Next fault"),
         Binding("v", "log_filter", "Log level"),
         Binding("o", "log_ours", "Own requests", show=False),
+        Binding("0", "tab(0)", "Overview", show=False),
+        *(Binding(str(n), f"tab({n})", f"Target {n}", show=False) for n in range(1, 10)),
+        Binding("left_square_bracket", "cycle(-1)", "Prev target", show=False),
+        Binding("right_square_bracket", "cycle(1)", "Next target", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
 
     def __init__(
         self,
-        cfg: Config,
+        cfg: Config | Sequence[Config],
         demo: Any = None,
         live: bool = True,
         nvml: ModuleType | None = None,
         store: Store | None = None,
-        record: Path | None = None,
+        record: Path | Sequence[Path | None] | None = None,
         replay: list | None = None,
         speed: float = 1.0,
     ) -> None:
         super().__init__()
-        self.cfg = cfg
-        self.demo = demo
+        cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
+        if not cfgs:
+            raise ValueError("no targets")
+        n = len(cfgs)
+        demos = list(demo) if isinstance(demo, list | tuple) else [demo]
+        records = list(record) if isinstance(record, list | tuple) else [record]
+        demos += [None] * (n - len(demos))
+        records += [None] * (n - len(records))
         self.live = live
-        self.store = store or Store()
-        self.results: list[CheckResult] = []
-        self.checklist = ChecklistState(cfg)
-        self.recorder = Recorder(record) if record is not None else None
-        if self.recorder is not None:
-            rec = self.recorder
-            self.checklist.listeners.append(
-                lambda e: rec.transition(e.t, e.check_id, e.old.value if e.old else None, e.new.value, e.summary)
-            )
+        self.targets = [
+            TargetRun(c, self._on_target_change, live, store if i == 0 else None, records[i], demos[i])
+            for i, c in enumerate(cfgs)
+        ]
+        self.multi = n > 1
+        self.active_index: int | None = None if self.multi else 0  # None: the overview tab
         self.replay = replay
         self.speed = speed
         self.replay_t: float | None = None
-        self.pollers: dict[str, Poller] = {}
+        self.shared_pollers: dict[str, Poller] = {}
         self.paused = False
-        self._client: httpx.AsyncClient | None = None
-        self._owui_client: httpx.AsyncClient | None = None
-        self._tail: Any = None  # LogTail or CommandTail
-        self._gpu = NvmlCollector(nvml, gpus=cfg.gpu)
+        self._gpu = NvmlCollector(nvml, gpus=cfgs[0].gpu)
         self._host = HostCollector()
-        self._probe: ProbeCollector | None = None
         self.collector_errors: list[str] = []
         self._marks: set[str] = set()
         self._refresh_pending = False
-        self._log_dirty = False
         self._closing = False
-        self._semantic_manual = False
         self._last_manual: dict[str, float] = {}
+        self._tab_status: dict[int, Status] = {}
+
+    # ------------------------------------------------------------ the first target (one-target API)
+
+    @property
+    def cfg(self) -> Config:
+        return self.targets[0].cfg
+
+    @property
+    def store(self) -> Store:
+        return self.targets[0].store
+
+    @property
+    def checklist(self) -> ChecklistState:
+        return self.targets[0].checklist
+
+    @property
+    def results(self) -> list[CheckResult]:
+        return self.targets[0].results
+
+    @property
+    def demo(self) -> Any:
+        return self.targets[0].demo
+
+    @property
+    def pollers(self) -> dict[str, Poller]:
+        return {**self.shared_pollers, **self.targets[0].pollers}
+
+    @property
+    def _tail(self) -> Any:
+        return self.targets[0].tail
+
+    def result(self, check_id: str, target: int = 0) -> CheckResult | None:
+        return next((r for r in self.targets[target].results if r.id == check_id), None)
 
     # ------------------------------------------------------------ layout
 
     def compose(self) -> ComposeResult:
         yield Header(show_clock=False, icon="◉")
-        with Horizontal(id="top"):
-            yield _titled(ServerPanel(id="server", classes="panel"), "Server")
-            yield _titled(ProbePanel(id="probe", classes="panel"), "Probe")
-            yield _titled(GpuPanel(id="gpu", classes="panel"), "GPU")
-        with Horizontal(id="middle"):
-            yield _titled(Checklist(id="checks", classes="panel"), "Checklist")
-            yield _titled(CheckDetail(id="detail", classes="panel"), "Evidence & fix")
-        with Horizontal(id="bottom"):
-            yield _titled(LogPanel(id="log"), self._log_title())
-            chart = _titled(LatencyChart(id="chart"), "Latency · g: back to the log")
-            chart.display = False
-            yield chart
-            yield _titled(IngestPanel(id="ingest", classes="panel"), "Ingestion (clients)")
+        if not self.multi:
+            yield TargetView(self.targets[0].cfg, id="view-0")
+        else:
+            with TabbedContent(id="tabs", initial=OVERVIEW):
+                with TabPane("Overview", id=OVERVIEW):
+                    yield Overview(id="overview")
+                for i, t in enumerate(self.targets):
+                    with TabPane(self._tab_label(i, None), id=f"tab-{i}"):
+                        yield TargetView(t.cfg, id=f"view-{i}")
         yield Footer()
+
+    def _tab_label(self, i: int, status: Status | None) -> Text:
+        name = f"{i + 1} {self.targets[i].name}"
+        if status is None:
+            return Text(name)
+        glyph, style = STATUS_LOOK[status]
+        return Text.assemble((glyph.split()[0], style), " ", name)
 
     def on_mount(self) -> None:
         self.sub_title = self._subtitle()
-        self._sync_log()  # a store handed in pre-filled
-        self.refresh_views()
+        self.refresh_views()  # a store handed in pre-filled
         if self.live:
             self._start_pollers()
         if self.replay:
@@ -156,12 +180,13 @@ class EmbedtopApp(App[None]):
         """Feed a recording into the store at its own pace (÷ speed); the checklist recomputes everything."""
         records = [r for r in self.replay or () if r[1] != "transition"]
         previous: float | None = None
+        target = self.targets[0]
         for t, _, sample in records:
             if previous is not None and t > previous:
                 await asyncio.sleep(min(5.0, (t - previous) / self.speed))
             previous = t
             self.replay_t = t
-            self.on_sample(sample)
+            target.on_sample(sample)
             self.sub_title = self._subtitle()
         self.notify("replay finished", timeout=5)
 
@@ -181,65 +206,56 @@ class EmbedtopApp(App[None]):
         self.screen.set_class(event.size.height < 32, "short")
         self.screen.set_class(event.size.width < 100, "narrow")
 
-    def _log_title(self, panel: LogPanel | None = None) -> str:
-        source = self.cfg.log_source
-        if source is None:
-            return "Log · none (pass --log FILE, --docker NAME or --journal UNIT)"
-        title = f"Log · {source}"
-        if panel is not None:
-            if panel.level_filter != "all":
-                title += f" · {panel.level_filter} only (v)"
-            if panel.hidden_ours:
-                title += f" · {panel.hidden_ours} own requests hidden (o)"
-        return title
+    def _view(self, i: int) -> TargetView:
+        return self.query_one(f"#view-{i}", TargetView)
 
-    def _sync_log(self) -> None:
-        panel = self.query_one(LogPanel)
-        panel.sync(self.store.log_events, self.store.log_events_total)
-        title = self._log_title(panel)
-        if panel.border_title != title:
-            panel.border_title = title
+    def _active(self) -> TargetRun | None:
+        return None if self.active_index is None else self.targets[self.active_index]
 
     def _subtitle(self) -> str:
-        where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url
         if self.replay is not None:
             at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.replay_t)) if self.replay_t else "start"
             where = f"replay of {self.cfg.url} at {at} ×{self.speed:g}"
+        elif self.multi:
+            active = self._active()
+            where = f"{len(self.targets)} targets · " + (
+                f"{active.name} ({active.cfg.url})" if active is not None else "overview"
+            )
+            if active is not None and active.demo is not None:
+                where += f" · demo: {active.demo.scenario.name}"
+        else:
+            where = f"demo: {self.demo.scenario.name}" if self.demo is not None else self.cfg.url
         return f"v{__version__} · {where}" + (" · PAUSED" if self.paused else "")
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "fault":
-            return self.demo is not None
+            return any(t.demo is not None for t in self.targets)
+        if action in ("tab", "cycle"):
+            return self.multi
         return True
 
     # ------------------------------------------------------------ collectors
 
     def _start_pollers(self) -> None:
-        cfg = self.cfg
-        headers = client_headers(cfg.api_key, f"embedtop/{__version__}")
-        self._client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
-        server = ServerCollector(self._client, cfg.url, cfg.timeout, cfg.interval)
-        self._probe = ProbeCollector(self._client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
-        specs: list[tuple[str, Any, float]] = [
-            ("server", server.collect, cfg.interval),
-            ("probe", self._probe.collect, cfg.probe_interval),
-            ("semantic", self._semantic, cfg.semantic_interval),
-            ("gpu", lambda: asyncio.to_thread(self._gpu.collect), max(cfg.interval, 2.0)),
-            ("host", lambda: asyncio.to_thread(self._host.collect), max(cfg.interval, 2.0)),
+        for t in self.targets:
+            on_error = self._collector_error if not self.multi else self._target_error(t.name)
+            t.start(on_error=on_error)
+        interval = max(min(t.cfg.interval for t in self.targets), HOST_INTERVAL)
+        shared: list[tuple[str, Any]] = [
+            ("gpu", lambda: asyncio.to_thread(self._gpu.collect)),
+            ("host", lambda: asyncio.to_thread(self._host.collect)),
         ]
-        if cfg.openwebui:
-            owui_headers = client_headers(cfg.openwebui_key, f"embedtop/{__version__}")
-            self._owui_client = httpx.AsyncClient(headers=owui_headers, follow_redirects=False, trust_env=False)
-            owui = OpenWebUICollector(self._owui_client, cfg.openwebui, cfg.timeout)
-            specs.append(("openwebui", owui.collect, max(cfg.interval, 5.0)))
-        tail = log_source(cfg)
-        if tail is not None:
-            self._tail = tail
-            specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))
-        for name, collect, interval in specs:
-            poller = Poller(name, collect, self.on_sample, interval, on_error=self._collector_error)
-            self.pollers[name] = poller
+        for name, collect in shared:
+            poller = Poller(name, collect, self._to_every_target, interval, on_error=self._collector_error)
+            self.shared_pollers[name] = poller
             poller.start()
+
+    def _to_every_target(self, sample: Any) -> None:
+        for t in self.targets:
+            t.on_sample(sample)
+
+    def _target_error(self, name: str) -> Any:
+        return lambda poller, exc: self._collector_error(f"{name}/{poller}", exc)
 
     def _collector_error(self, name: str, exc: BaseException) -> None:
         # A bug in a collector, not a failure of the watched system: say it, keep running.
@@ -248,40 +264,18 @@ class EmbedtopApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._closing = True
-        if self.recorder is not None:
-            self.recorder.close()
-        for poller in self.pollers.values():
+        for t in self.targets:
+            await t.stop()
+        for poller in self.shared_pollers.values():
             await poller.stop()
-        for client in (self._client, self._owui_client):
-            if client is not None:
-                await client.aclose()
-        if self._tail is not None:
-            await asyncio.to_thread(self._tail.close)
         await asyncio.to_thread(self._gpu.close)
 
     # ------------------------------------------------------------ state → views
 
-    def on_sample(self, sample: Any) -> None:
-        """The sink of every poller: fold the sample in and redraw (UI thread)."""
-        if self._closing:
-            return
-        previous = self.store.log_batch
-        if self.recorder is not None:
-            self.recorder.sample(sample)
-        self.store.apply(sample)
-        self._evaluate()  # every sample is one observation for the hysteresis (live and replay alike)
-        if isinstance(sample, LogBatch):
-            if sample.lines:
-                self._log_dirty = True
-            elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
-                return  # nothing new in the log: no redraw
-        self._schedule_refresh()
-
-    def _evaluate(self) -> None:
-        # A replayed or frozen store (live=False) is judged at the time of its newest sample.
-        store = self.store
-        now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
-        self._latest = self.checklist.update(store, now=now, paused=self.paused)
+    def _on_target_change(self, target: TargetRun, sample: Any) -> None:
+        """A target folded in a sample that changes what it shows (UI thread)."""
+        if not self._closing:
+            self._schedule_refresh()
 
     def _schedule_refresh(self) -> None:
         """Coalesce redraws: samples that arrive together (a poll and its access-log lines) cost one frame."""
@@ -297,38 +291,63 @@ class EmbedtopApp(App[None]):
             self.refresh_views()
 
     def refresh_views(self) -> None:
-        store, cfg = self.store, self.cfg
-        self._evaluate()
-        self.results = self._latest  # what the table shows from here on
+        """Judge every target, redraw the visible one, and the overview (several targets)."""
         with self.batch_update():
-            if self._log_dirty:
-                self._log_dirty = False
-                self._sync_log()
-            self.query_one(ServerPanel).show(store, cfg)
-            self.query_one(ProbePanel).show(store, cfg)
-            self.query_one(GpuPanel).show(store)
-            self.query_one(LatencyChart).show(store)
-            self.query_one(IngestPanel).show(store)
-            checks = self.query_one(Checklist)
-            checks.show(self.results)
-            if not checks.has_focus and checks.cursor_row != 0:
-                checks.move_cursor(row=0, animate=False)  # rows are worst first: follow the worst
-            self.query_one(CheckDetail).show(checks.result_at_cursor(), list(self.checklist.events))
-        if store.server is not None and store.probe is not None:
+            for i, t in enumerate(self.targets):
+                t.evaluate()
+                t.results = t.latest
+                if i == self.active_index and (t.view_dirty or t.log_dirty):
+                    self._draw(i)
+            if self.multi:
+                self._draw_overview()
+        first = self.targets[0].store
+        if first.server is not None and first.probe is not None:
             self._mark("first_data_frame_s")
 
-    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
-        self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor(), list(self.checklist.events))
+    def _draw(self, i: int) -> None:
+        t = self.targets[i]
+        view = self._view(i)
+        if t.log_dirty:
+            t.log_dirty = False
+            view.sync_log(t.store)
+        t.view_dirty = False
+        view.show(t.store, t.results, list(t.checklist.events))
 
-    def result(self, check_id: str) -> CheckResult | None:
-        return next((r for r in self.results if r.id == check_id), None)
+    def _draw_overview(self) -> None:
+        rows = [overview_row(t.cfg, t.store, t.results) for t in self.targets]
+        changes = sorted(
+            ((t.name, e) for t in self.targets for e in t.checklist.events), key=lambda c: c[1].t, reverse=True
+        )
+        self.query_one(Overview).show(rows, changes)
+        tabs = self.query_one(TabbedContent)
+        for i, row in enumerate(rows):
+            if self._tab_status.get(i) != row.status:
+                self._tab_status[i] = row.status
+                tabs.get_tab(f"tab-{i}").label = self._tab_label(i, row.status)
+
+    def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
+        pane = event.pane.id or ""
+        self.active_index = int(pane.removeprefix("tab-")) if pane.startswith("tab-") and pane != OVERVIEW else None
+        if self.active_index is not None:
+            self.targets[self.active_index].view_dirty = True
+        self.sub_title = self._subtitle()
+        self.refresh_views()
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        table = event.data_table
+        if isinstance(table, OverviewTable):
+            self.query_one(Overview).show_detail()
+            return
+        view = next((node for node in table.ancestors if isinstance(node, TargetView)), None)
+        if view is not None and view.id:
+            i = int(view.id.removeprefix("view-"))
+            view.show_detail(list(self.targets[i].checklist.events))
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        if isinstance(event.data_table, OverviewTable) and event.row_key.value:
+            self.action_tab(int(event.row_key.value))
 
     # ------------------------------------------------------------ actions
-
-    async def _semantic(self) -> Any:
-        assert self._probe is not None
-        manual, self._semantic_manual = self._semantic_manual, False
-        return await self._probe.semantic(manual=manual)
 
     def _manual_ok(self, key: str) -> bool:
         """Keys may not flood the server: one manual request of a kind per second."""
@@ -338,47 +357,61 @@ class EmbedtopApp(App[None]):
         self._last_manual[key] = now
         return True
 
+    def _chosen(self) -> list[TargetRun]:
+        """What a probe key acts on: the shown target, or every target from the overview."""
+        active = self._active()
+        return [active] if active is not None else list(self.targets)
+
+    def _one(self, what: str) -> TargetRun | None:
+        active = self._active()
+        if active is None:
+            self.notify(f"{what}: open a target's tab first (1-{min(9, len(self.targets))})", timeout=3)
+        return active
+
     def action_probe(self) -> None:
-        poller = self.pollers.get("probe")
-        if poller is None or self._probe is None or not self._manual_ok("probe"):
+        if not self._manual_ok("probe"):
             return
-        self._probe.manual_next = True
-        poller.trigger()
-        self.notify("probe sent", timeout=2)
+        sent = [t for t in self._chosen() if t.probe_now()]
+        if sent:
+            self.notify("probe sent" + (f" to {len(sent)} targets" if len(sent) > 1 else ""), timeout=2)
 
     def action_semantic(self) -> None:
-        poller = self.pollers.get("semantic")
-        if poller is None or not self._manual_ok("semantic"):
+        if not self._manual_ok("semantic"):
             return
-        self._semantic_manual = True
-        poller.trigger()
-        self.notify("semantic probe sent: a query and two documents", timeout=2)
+        if [t for t in self._chosen() if t.semantic_now()]:
+            self.notify("semantic probe sent: a query and two documents", timeout=2)
 
     def action_long_input(self) -> None:
-        if self._probe is None or not self._manual_ok("long"):
+        target = self._one("long-input probe")
+        if target is None or target.probe is None or not self._manual_ok("long"):
             return
-        server = self.store.server
-        model = server.models[0] if server is not None and server.models else None
-        max_len = model.max_model_len if model is not None else None
-        probe = self._probe
+        max_len = target.max_model_len()
+        probe = target.probe
         self.notify(f"long-input probe: {max_len or '?'} + 64 words", timeout=2)
 
         async def run() -> None:
-            self.on_sample(await probe.long_input(max_len))
+            target.on_sample(await probe.long_input(max_len))
 
         self.run_worker(run(), group="long-input", exclusive=True)
 
     def action_interval(self, factor: float) -> None:
-        poller = self.pollers.get("probe")
-        if poller is None:
-            return
-        poller.interval = min(300.0, max(2.0, poller.interval * factor))
-        self.notify(f"probe every {poller.interval:g} s", timeout=2)
+        changed = None
+        for t in self._chosen():
+            poller = t.pollers.get("probe")
+            if poller is not None:
+                poller.interval = changed = min(300.0, max(2.0, poller.interval * factor))
+        if changed is not None:
+            self.notify(f"probe every {changed:g} s", timeout=2)
 
     def action_copy_fix(self) -> None:
         """Copy the selected check's fix to the clipboard (OSC 52: works over ssh and in tmux with
         `set -g set-clipboard on`)."""
-        r = self.query_one(Checklist).result_at_cursor()
+        if self.active_index is None:
+            table = self.query_one(OverviewTable)
+            index = table.selected()
+            r = table.rows_shown[index].worst if index is not None else None
+        else:
+            r = self._view(self.active_index).query_one(Checklist).result_at_cursor()
         if r is None or not r.fix:
             self.notify("the selected check has no fix to copy", timeout=2)
             return
@@ -386,14 +419,15 @@ class EmbedtopApp(App[None]):
         self.notify(f"copied the fix for {r.id}", timeout=2)
 
     def action_chart(self) -> None:
-        chart, log = self.query_one(LatencyChart), self.query_one(LogPanel)
-        chart.display, log.display = log.display, chart.display
-        if chart.display:
-            chart.show(self.store)
+        target = self._one("latency graph")
+        if target is not None:
+            self._view(self.targets.index(target)).toggle_chart(target.store)
 
     def action_pause(self) -> None:
         self.paused = not self.paused
-        for poller in self.pollers.values():
+        for t in self.targets:
+            t.set_paused(self.paused)
+        for poller in self.shared_pollers.values():
             if self.paused:
                 poller.pause()
             else:
@@ -401,26 +435,49 @@ class EmbedtopApp(App[None]):
         self.sub_title = self._subtitle()
 
     async def action_fault(self) -> None:
-        if self.demo is None:
+        target = self._active()
+        if target is None:  # the overview: the selected row's target
+            index = self.query_one(OverviewTable).selected() if self.multi else 0
+            target = self.targets[index or 0]
+        if target.demo is None:
+            self.notify(f"{target.name} is a real server: f switches demo targets only", timeout=3)
             return
-        name = await asyncio.to_thread(self.demo.next_fault)
+        name = await asyncio.to_thread(target.demo.next_fault)
         self.sub_title = self._subtitle()
-        self.notify(f"demo scenario: {name}", timeout=3)
+        self.notify(f"demo scenario: {name}" + (f" on {target.name}" if self.multi else ""), timeout=3)
         if not self.paused:
-            for poller in self.pollers.values():
+            target.trigger_all()
+            for poller in self.shared_pollers.values():
                 poller.trigger()
 
+    def _log_view(self) -> TargetView | None:
+        target = self._one("log")
+        return None if target is None else self._view(self.targets.index(target))
+
     def action_log_filter(self) -> None:
-        panel = self.query_one(LogPanel)
-        level = panel.cycle_filter()
-        panel.border_title = self._log_title(panel)
+        view = self._log_view()
+        if view is None:
+            return
+        level = view.cycle_log_filter()
         self.notify(f"log: showing {level if level == 'all' else level + ' only'}", timeout=2)
 
     def action_log_ours(self) -> None:
-        panel = self.query_one(LogPanel)
-        shown = panel.toggle_ours()
-        panel.border_title = self._log_title(panel)
+        view = self._log_view()
+        if view is None:
+            return
+        shown = view.toggle_log_ours()
         self.notify(f"log: embedtop's own requests {'shown' if shown else 'hidden'}", timeout=2)
+
+    def action_tab(self, n: int) -> None:
+        if not self.multi or n > len(self.targets):
+            return
+        self.query_one(TabbedContent).active = OVERVIEW if n == 0 else f"tab-{n - 1}"
+
+    def action_cycle(self, step: int) -> None:
+        if not self.multi:
+            return
+        current = 0 if self.active_index is None else self.active_index + 1
+        self.action_tab((current + step) % (len(self.targets) + 1))
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())

@@ -3,6 +3,10 @@
 Bad input raises `ConfigError` with one line that names the problem and the fix; the CLI prints
 it and exits 2. The API key is read from the environment variable named by `api_key_env`
 (default `VLLM_API_KEY`) or the TOML file, and is never part of `repr()`.
+
+Several servers: a TOML file with `[[targets]]` tables (name, url, log/docker/journal, model, dims,
+api_key_env, …) gives one `Config` per target (`load_targets`); top-level keys are defaults for every
+target, and CLI flags / environment may set shared settings (intervals, timeouts) but not name a target.
 """
 
 from __future__ import annotations
@@ -32,6 +36,7 @@ class Config:
     """Everything the collectors, rules and app need to know about the target."""
 
     url: str = "http://127.0.0.1:8000"
+    name: str | None = None  # the target's name in a multi-target config (default: HOST:PORT)
     log: Path | None = None
     docker: str | None = None  # follow `docker logs` of this container instead of a file
     journal: str | None = None  # follow `journalctl -u` of this systemd unit instead of a file
@@ -51,6 +56,11 @@ class Config:
     openwebui_key_env: str = "OPENWEBUI_API_KEY"
     openwebui_key: str | None = field(default=None, repr=False)
     api_key: str | None = field(default=None, repr=False)
+
+    @property
+    def label(self) -> str:
+        """The target's short name: `name`, else HOST:PORT of the URL."""
+        return self.name or self.url.split("://", 1)[-1]
 
     @property
     def log_source(self) -> str | None:
@@ -129,13 +139,15 @@ def _read_toml(path: Path, explicit: bool) -> dict[str, Any]:
         raise ConfigError(f"config file {str(path)!r} is not valid TOML ({exc}): fix that line") from None
     except OSError as exc:
         raise ConfigError(f"cannot read config file {str(path)!r} ({exc.strerror}): check its permissions") from None
-    known = {f.name for f in fields(Config)}
+    _check_keys(data, f"config file {str(path)!r}", extra=("targets",))
+    return data
+
+
+def _check_keys(data: dict[str, Any], where: str, extra: tuple[str, ...] = ()) -> None:
+    known = {f.name for f in fields(Config)} | set(extra)
     unknown = sorted(set(data) - known)
     if unknown:
-        raise ConfigError(
-            f"config file {str(path)!r} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(sorted(known))}"
-        )
-    return data
+        raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(sorted(known))}")
 
 
 def _coerce(name: str, value: Any, source: str) -> Any:
@@ -156,6 +168,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         return Path(str(value)).expanduser()
     if name in (
         "url",
+        "name",
         "model",
         "api_key_env",
         "api_key",
@@ -179,24 +192,81 @@ def check_log_path(path: Path) -> None:
         raise ConfigError(f"--log {str(path)!r} is not readable: fix its permissions or run as a user who can read it")
 
 
+MAX_TARGETS = 16
+# What names one server: a multi-target config sets these per target, never on the command line.
+TARGET_KEYS = ("url", "name", "log", "docker", "journal", "model", "dims", "api_key_env", "api_key", "openwebui")
+
+
 def load_config(
     cli: dict[str, Any],
     env: dict[str, str] | None = None,
     config_path: Path | None = None,
 ) -> Config:
-    """Merge TOML < environment < CLI (None values in `cli` mean 'not given')."""
+    """Merge TOML < environment < CLI (None values in `cli` mean 'not given'). One target only."""
+    targets = load_targets(cli, env, config_path)
+    if len(targets) > 1:
+        names = ", ".join(t.label for t in targets)
+        raise ConfigError(f"the config file lists {len(targets)} targets ({names}): this command watches one")
+    return targets[0]
+
+
+def load_targets(
+    cli: dict[str, Any],
+    env: dict[str, str] | None = None,
+    config_path: Path | None = None,
+) -> list[Config]:
+    """Every target the settings name: one, or one per `[[targets]]` table of the TOML file."""
     env = dict(os.environ) if env is None else env
     explicit = config_path is not None
     path = (config_path or DEFAULT_CONFIG_PATH).expanduser()
-    merged: dict[str, Any] = {}
-    for key, value in _read_toml(path, explicit).items():
-        merged[key] = _coerce(key, value, f"config file {str(path)!r}:")
+    toml = _read_toml(path, explicit)
+    where = f"config file {str(path)!r}"
+    tables = toml.pop("targets", None)
+    base: dict[str, Any] = {}
+    for key, value in toml.items():
+        base[key] = _coerce(key, value, f"{where}:")
+    shared: dict[str, Any] = {}
     for key, var in _ENV.items():
         if env.get(var):
-            merged[key] = _coerce(key, env[var], f"environment {var}:")
+            shared[key] = (_coerce(key, env[var], f"environment {var}:"), f"environment {var}")
     for key, value in cli.items():
         if value is not None:
-            merged[key] = _coerce(key, value, "flag")
+            shared[key] = (_coerce(key, value, "flag"), "--" + key.replace("_", "-"))
+    if tables is None:
+        merged = dict(base)
+        merged.update({k: v for k, (v, _) in shared.items()})
+        return [_finish(merged, env)]
+    if not isinstance(tables, list) or not tables or not all(isinstance(t, dict) for t in tables):
+        raise ConfigError(f"{where}: `targets` must be [[targets]] tables, each with at least a url")
+    if len(tables) > MAX_TARGETS:
+        raise ConfigError(f"{where} lists {len(tables)} targets: at most {MAX_TARGETS}, run a second embedtop")
+    for key, (_, source) in shared.items():
+        if key in TARGET_KEYS:
+            raise ConfigError(
+                f"{source} names one server but {where} lists [[targets]]: set it in each target's table instead"
+            )
+    targets: list[Config] = []
+    for i, table in enumerate(tables, 1):
+        _check_keys(table, f"{where} target #{i}")
+        if "url" not in table:
+            raise ConfigError(f'{where} target #{i} has no url: add url = "http://HOST:PORT" to its table')
+        merged = dict(base)
+        if any(k in table for k in ("log", "docker", "journal")):  # its own log source replaces the default
+            for key in ("log", "docker", "journal"):
+                merged.pop(key, None)
+        for key, value in table.items():
+            merged[key] = _coerce(key, value, f"{where} target #{i}:")
+        merged.update({k: v for k, (v, _) in shared.items()})
+        targets.append(_finish(merged, env))
+    labels = [t.label for t in targets]
+    twice = sorted({n for n in labels if labels.count(n) > 1})
+    if twice:
+        raise ConfigError(f"{where}: target name(s) {', '.join(twice)} appear twice: give each target its own name")
+    return targets
+
+
+def _finish(merged: dict[str, Any], env: dict[str, str]) -> Config:
+    """Normalize URLs, read keys from the environment, and validate one target's merged settings."""
     if "url" in merged:
         merged["url"] = normalize_url(merged["url"])
     if merged.get("openwebui"):

@@ -23,6 +23,7 @@ HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 [b]o[/b]        log: show / hide embedtop's own requests (URLs with ?embedtop=)
 [b]enter[/b]    in the log: fold / unfold the traceback under the cursor
 [b]end[/b]      in the log: follow the tail again
+[b]0 1-9[/b]    several targets: the overview, target N ([b][ ][/b]: previous / next)
 [b]?[/b]        this help
 [b]q[/b]        quit
 

@@ -22,6 +22,7 @@ from tui.model.samples import ProbeSample, ServerSample
 from tui.model.store import Store
 from tui.model.window import percentiles
 from tui.rules.checks import CheckResult, Status
+from tui.rules.overview import target_processes
 
 TITLES = {
     "gpu.visible": "GPU visible (NVML)",
@@ -127,15 +128,20 @@ def check_gpu(store: Store, cfg: Config) -> CheckResult:
     return _result("gpu.visible", Status.PASS, summary, evidence)
 
 
-def _vllm_gpu_processes(store: Store) -> tuple[list[tuple[int, str, int | None, int]], list[int]]:
-    """([(pid, role, used bytes, gpu index)] of vLLM processes on a GPU, [GPU pids not visible here])."""
+def _vllm_gpu_processes(store: Store, cfg: Config) -> tuple[list[tuple[int, str, int | None, int]], list[int]]:
+    """([(pid, role, used bytes, gpu index)] of vLLM processes on a GPU, [GPU pids not visible here]).
+    With several vLLM servers on the host, only the target's own (by its URL's port) count."""
     gpu, host = store.gpu, store.host
-    procs = {p.pid: p for p in host.processes} if host else {}
+    all_procs = {p.pid: p for p in host.processes} if host else {}
+    own = target_processes(store, cfg)
+    procs = {p.pid: p for p in own} if own is not None else all_procs
     mapped, hidden = [], []
     for d in gpu.devices if gpu else ():
         for p in d.processes or ():
             if p.pid in procs:
                 mapped.append((p.pid, procs[p.pid].role, p.used_bytes, d.index))
+            elif p.pid in all_procs:
+                continue  # another vLLM server's process
             elif host is not None and not _pid_visible(p.pid):
                 hidden.append(p.pid)
     return mapped, hidden
@@ -155,7 +161,7 @@ def check_model_resident(store: Store, cfg: Config) -> CheckResult:
     gpu = store.gpu
     if gpu is None or not gpu.available or not gpu.devices:
         return _blocked("gpu.model_resident", "gpu.visible")
-    mapped, hidden = _vllm_gpu_processes(store)
+    mapped, hidden = _vllm_gpu_processes(store, cfg)
     holding = [m for m in mapped if m[2] is None or m[2] >= MODEL_RESIDENT_BYTES]
     if holding:
         pid, role, used, index = max(holding, key=lambda m: m[2] or 0)

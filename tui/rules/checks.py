@@ -46,3 +46,21 @@ class CheckResult:
 
 
 PENDING_PREFIXES = ("waiting", "still starting", "not run yet", "no probe yet", "the engine has not started")
+
+
+GROUP_ORDER = ("gpu", "vllm", "api", "probe", "ingest", "client")
+
+
+SORT_ORDER = (Status.FAIL, Status.WARN, Status.STALE, Status.PASS, Status.UNKNOWN, Status.BLOCKED)
+
+
+def worst_first(results: list[CheckResult]) -> list[CheckResult]:
+    """Fail, warn, stale, then pass, then n/a and blocked (no verdict) last; within each, grouped by id prefix."""
+    index = {r.id: i for i, r in enumerate(results)}
+
+    def key(r: CheckResult) -> tuple[int, int, int]:
+        group = r.id.split(".", 1)[0]
+        rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
+        return SORT_ORDER.index(r.status), rank, index[r.id]
+
+    return sorted(results, key=key)

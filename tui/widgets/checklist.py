@@ -8,7 +8,7 @@ from rich.text import Text
 from textual.widgets import DataTable, Static
 
 from tui.rules.catalog import hms
-from tui.rules.checks import CheckResult, Status
+from tui.rules.checks import CheckResult, worst_first
 from tui.widgets.styles import status_text
 
 
@@ -53,24 +53,6 @@ class Checklist(DataTable):
         except Exception:
             return None
         return self._last.get(key) if key else None
-
-
-GROUP_ORDER = ("gpu", "vllm", "api", "probe", "ingest", "client")
-
-
-SORT_ORDER = (Status.FAIL, Status.WARN, Status.STALE, Status.PASS, Status.UNKNOWN, Status.BLOCKED)
-
-
-def worst_first(results: list[CheckResult]) -> list[CheckResult]:
-    """Fail, warn, stale, then pass, then n/a and blocked (no verdict) last; within each, grouped by id prefix."""
-    index = {r.id: i for i, r in enumerate(results)}
-
-    def key(r: CheckResult) -> tuple[int, int, int]:
-        group = r.id.split(".", 1)[0]
-        rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
-        return SORT_ORDER.index(r.status), rank, index[r.id]
-
-    return sorted(results, key=key)
 
 
 def render_detail(r: CheckResult | None, events: list | None = None) -> Group | Text:

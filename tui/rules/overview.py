@@ -1,0 +1,121 @@
+"""The overview of several targets: one row per target (worst check, probe p95, GPU memory, phase, load),
+and which vLLM processes on this host belong to a target.
+
+A target's processes are found by port: the `vllm serve` API server whose `--port` is the port of the
+target's URL (for a URL that points at this host), plus its descendants (EngineCore, workers). When
+no API server here has that port (a remote URL, docker port mapping, another PID namespace), the
+answer is None: "not known", never a guess.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import socket
+from dataclasses import dataclass
+from functools import lru_cache
+from urllib.parse import urlsplit
+
+from tui.config import Config
+from tui.model.samples import VllmProcess
+from tui.model.store import Store
+from tui.model.window import percentiles
+from tui.rules.checks import CheckResult, Status, worst_first
+
+P95_POINTS = 60  # the probe panel's sparkline window
+
+
+@lru_cache(maxsize=64)
+def _is_local(host: str) -> bool:
+    if host in ("localhost", "0.0.0.0", "::"):
+        return True
+    try:
+        if ipaddress.ip_address(host).is_loopback:
+            return True
+    except ValueError:
+        pass
+    return host in (socket.gethostname(), socket.getfqdn())
+
+
+def url_port(url: str) -> int:
+    parts = urlsplit(url)
+    return parts.port or (443 if parts.scheme == "https" else 80)
+
+
+def _tree(processes: list[VllmProcess], roots: set[int]) -> set[int]:
+    """The roots and their descendants (EngineCore is the API server's child, workers are EngineCore's)."""
+    mine = set(roots)
+    changed = True
+    while changed:
+        changed = False
+        for p in processes:
+            if p.pid not in mine and p.ppid in mine:
+                mine.add(p.pid)
+                changed = True
+    return mine
+
+
+def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
+    """This target's vLLM processes here, or None when unknown (no local API server on its port).
+
+    Everything vLLM-like except what descends from ANOTHER port's API server: the target's API server,
+    its EngineCore and workers, and engine processes whose API server is gone (orphans keep memory)."""
+    host = store.host
+    parts = urlsplit(cfg.url)
+    if host is None or not _is_local(parts.hostname or ""):
+        return None
+    port = url_port(cfg.url)
+    api = [p for p in host.processes if p.role == "api-server"]
+    if not any(p.port == port for p in api):
+        return None
+    others = _tree(list(host.processes), {p.pid for p in api if p.port != port})
+    return [p for p in host.processes if p.pid not in others]
+
+
+def target_gpu_bytes(store: Store, cfg: Config) -> int | None:
+    """GPU memory NVML reports for the target's processes (None when unknown)."""
+    procs = target_processes(store, cfg)
+    gpu = store.gpu
+    if procs is None or gpu is None or not gpu.available:
+        return None
+    pids = {p.pid for p in procs}
+    held = [p.used_bytes for d in gpu.devices for p in d.processes or () if p.pid in pids]
+    if not held or any(b is None for b in held):
+        return None
+    return sum(b for b in held if b is not None)
+
+
+@dataclass(frozen=True)
+class OverviewRow:
+    """What the overview shows of one target."""
+
+    name: str
+    url: str
+    status: Status  # the worst status shown (pass when every check passes or has no verdict)
+    worst: CheckResult | None  # the first row of its worst-first checklist, when it is red or yellow
+    bad: int  # checks that warn or fail
+    phase: str
+    p95_ms: float | None
+    dims: int | None
+    gpu_bytes: int | None
+    requests_per_s: float | None
+
+
+def overview_row(cfg: Config, store: Store, results: list[CheckResult]) -> OverviewRow:
+    ordered = worst_first(results)
+    bad = [r for r in ordered if r.status in (Status.FAIL, Status.WARN, Status.STALE)]
+    latencies = store.probe_latencies_ms(P95_POINTS)
+    p95 = percentiles(latencies, (0.95,))[0] if len(latencies) >= 2 else None
+    probe = store.probe
+    traffic = store.traffic()
+    return OverviewRow(
+        name=cfg.label,
+        url=cfg.url,
+        status=bad[0].status if bad else (Status.PASS if results else Status.UNKNOWN),
+        worst=bad[0] if bad else None,
+        bad=sum(r.status in (Status.FAIL, Status.WARN) for r in results),
+        phase=store.log_state.phase if cfg.log_source else "",
+        p95_ms=p95,
+        dims=probe.dims if probe is not None else None,
+        gpu_bytes=target_gpu_bytes(store, cfg),
+        requests_per_s=traffic.requests_per_s if traffic is not None else None,
+    )

@@ -1,0 +1,141 @@
+"""The overview tab of a multi-target dashboard: one row per target (status, worst check, lifecycle phase,
+probe p95, vector length, the target's GPU memory, client load), the selected target's worst check with
+its evidence and fix, and the recent status changes of every target, newest first."""
+
+from __future__ import annotations
+
+from rich.console import Group
+from rich.text import Text
+from textual.app import ComposeResult
+from textual.containers import Horizontal, Vertical
+from textual.widgets import DataTable, Static
+
+from tui.rules.catalog import hms
+from tui.rules.engine import Event
+from tui.rules.overview import OverviewRow
+from tui.widgets.checklist import render_detail
+from tui.widgets.styles import human_bytes, status_text
+
+COLUMNS = (
+    ("#", 2),
+    ("target", 16),
+    ("status", 10),
+    ("worst check", 40),
+    ("phase", 13),
+    ("p95", 8),
+    ("dims", 6),
+    ("GPU mem", 10),
+    ("load", 9),
+)
+MAX_CHANGES = 12
+
+
+def row_cells(index: int, row: OverviewRow) -> tuple:
+    worst = row.worst
+    what = Text(f"{worst.id}: {worst.summary}" if worst else "every check passes", no_wrap=True, overflow="ellipsis")
+    if worst is None:
+        what.stylize("dim")
+    load = f"{row.requests_per_s:.1f}/s" if row.requests_per_s is not None else "–"
+    return (
+        str(index),
+        Text(row.name, style="bold"),
+        status_text(row.status),
+        what,
+        row.phase or "–",
+        f"{row.p95_ms:.0f} ms" if row.p95_ms is not None else "–",
+        str(row.dims) if row.dims is not None else "–",
+        human_bytes(row.gpu_bytes) if row.gpu_bytes is not None else "–",
+        load,
+    )
+
+
+def render_changes(changes: list[tuple[str, Event]]) -> Group | Text:
+    """`changes`: (target name, checklist event), newest first."""
+    if not changes:
+        return Text("no status changes yet", style="dim")
+    lines = []
+    for name, ev in changes[:MAX_CHANGES]:
+        old = ev.old.value if ev.old is not None else "start"
+        line = Text.assemble(
+            (f"{hms(ev.t)} ", "dim"),
+            (f"{name:<14} ", "bold"),
+            (f"{ev.check_id:<20} ", ""),
+            (f"{old} → ", "dim"),
+            status_text(ev.new),
+            (f"  {ev.summary[:80]}", "dim"),
+        )
+        lines.append(line)
+    return Group(*lines)
+
+
+class OverviewTable(DataTable):
+    """One row per target, keyed by its index; Enter opens the target's tab."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
+        self.rows_shown: list[OverviewRow] = []
+
+    def on_mount(self) -> None:
+        for label, width in COLUMNS:
+            self.add_column(label, key=label, width=width)
+
+    def show(self, rows: list[OverviewRow]) -> None:
+        if len(rows) != self.row_count:
+            self.clear()
+            for i, row in enumerate(rows, 1):
+                self.add_row(*row_cells(i, row), key=str(i))
+        elif rows != self.rows_shown:
+            for i, (row, old) in enumerate(zip(rows, self.rows_shown, strict=True), 1):
+                if row != old:
+                    for (label, _), cell in zip(COLUMNS, row_cells(i, row), strict=True):
+                        self.update_cell(str(i), label, cell)
+        self.rows_shown = list(rows)
+
+    def selected(self) -> int | None:
+        """Index (0-based) of the target under the cursor."""
+        if not self.rows_shown:
+            return None
+        return min(max(self.cursor_row, 0), len(self.rows_shown) - 1)
+
+
+class Overview(Vertical):
+    """The overview tab's content."""
+
+    DEFAULT_CSS = """
+    Overview { height: 1fr; }
+    Overview #overview-table { height: auto; max-height: 60%; border: round $primary 60%; }
+    Overview #overview-lower { height: 1fr; }
+    Overview #overview-detail { width: 3fr; border: round $primary 60%; padding: 0 1; overflow-y: auto; }
+    Overview #overview-changes { width: 2fr; border: round $primary 60%; padding: 0 1; overflow-y: auto; }
+    """
+
+    def compose(self) -> ComposeResult:
+        table = OverviewTable(id="overview-table")
+        table.border_title = "Targets · Enter or 1-9 opens one · 0 comes back here"
+        yield table
+        with Horizontal(id="overview-lower"):
+            detail = Static(id="overview-detail")
+            detail.border_title = "Worst check of the selected target"
+            yield detail
+            changes = Static(id="overview-changes")
+            changes.border_title = "Recent changes, all targets"
+            yield changes
+
+    def show(self, rows: list[OverviewRow], changes: list[tuple[str, Event]]) -> None:
+        table = self.query_one(OverviewTable)
+        table.show(rows)
+        self.show_detail()
+        self.query_one("#overview-changes", Static).update(render_changes(changes))
+
+    def show_detail(self) -> None:
+        table = self.query_one(OverviewTable)
+        index = table.selected()
+        detail = self.query_one("#overview-detail", Static)
+        if index is None:
+            detail.update(Text("no targets", style="dim"))
+            return
+        row = table.rows_shown[index]
+        if row.worst is None:
+            detail.update(Text.assemble((row.name, "bold"), f" ({row.url}): every check passes or has no verdict yet"))
+            return
+        detail.update(Group(Text.assemble((row.name, "bold"), f"  {row.url}", style=""), render_detail(row.worst)))
