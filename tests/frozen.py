@@ -182,3 +182,15 @@ def frozen_app(scenario: str):  # -> EmbedtopApp (imported late: tests that need
     log = Path("/var/log/vllm.log")
     cfg = Config(url=URL, log=log, model="Qwen3-Embedding-4B")
     return EmbedtopApp(cfg, live=False, store=frozen_store(scenario, log))
+
+
+def frozen_multi_app():  # -> EmbedtopApp with two targets: a healthy one and one whose engine died
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+
+    log_a, log_b = Path("/var/log/vllm-embed.log"), Path("/var/log/vllm-embed-b.log")
+    cfgs = [
+        Config(url=URL, name="embed", log=log_a, model="Qwen3-Embedding-4B"),
+        Config(url="http://127.0.0.1:8001", name="embed-b", log=log_b, model="Qwen3-Embedding-4B"),
+    ]
+    return EmbedtopApp(cfgs, live=False, store=[frozen_store("healthy", log_a), frozen_store("engine-dead", log_b)])

@@ -18,10 +18,10 @@ from pathlib import Path
 from types import ModuleType
 from typing import Any
 
-from rich.text import Text
 from textual import events
 from textual.app import App, ComposeResult
 from textual.binding import Binding
+from textual.content import Content
 from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
@@ -78,7 +78,7 @@ class EmbedtopApp(App[None]):
         demo: Any = None,
         live: bool = True,
         nvml: ModuleType | None = None,
-        store: Store | None = None,
+        store: Store | Sequence[Store] | None = None,
         record: Path | Sequence[Path | None] | None = None,
         replay: list | None = None,
         speed: float = 1.0,
@@ -90,11 +90,13 @@ class EmbedtopApp(App[None]):
         n = len(cfgs)
         demos = list(demo) if isinstance(demo, list | tuple) else [demo]
         records = list(record) if isinstance(record, list | tuple) else [record]
+        stores = list(store) if isinstance(store, list | tuple) else [store]
         demos += [None] * (n - len(demos))
         records += [None] * (n - len(records))
+        stores += [None] * (n - len(stores))
         self.live = live
         self.targets = [
-            TargetRun(c, self._on_target_change, live, store if i == 0 else None, records[i], demos[i])
+            TargetRun(c, self._on_target_change, live, stores[i], records[i], demos[i])
             for i, c in enumerate(cfgs)
         ]
         self.multi = n > 1
@@ -161,12 +163,12 @@ class EmbedtopApp(App[None]):
                         yield TargetView(t.cfg, id=f"view-{i}")
         yield Footer()
 
-    def _tab_label(self, i: int, status: Status | None) -> Text:
-        name = f"{i + 1} {self.targets[i].name}"
+    def _tab_label(self, i: int, status: Status | None) -> Content:
+        name = f"{i + 1} {self.targets[i].name}"  # plain text: a name is never read as markup
         if status is None:
-            return Text(name)
+            return Content(name)
         glyph, style = STATUS_LOOK[status]
-        return Text.assemble((glyph.split()[0], style), " ", name)
+        return Content.assemble((glyph.split()[0], style), " ", name)
 
     def on_mount(self) -> None:
         self.sub_title = self._subtitle()

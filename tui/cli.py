@@ -7,6 +7,7 @@ A server that is down is not bad input: the dashboard opens and shows it red.
 from __future__ import annotations
 
 import argparse
+import re
 import signal
 import sys
 import tempfile
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from tui import __version__
-from tui.config import Config, ConfigError, load_config
+from tui.config import Config, ConfigError, load_config, load_targets
 
 EPILOG = """examples:
   embedtop demo                                   simulated vLLM + Qwen3-Embedding-4B, press f for faults
@@ -30,6 +31,8 @@ EPILOG = """examples:
   embedtop diagnose --log vllm.log [--json]       offline: lifecycle, root cause and fix of a saved log
   embedtop check --url http://127.0.0.1:8000 --json --wait 120   headless checklist for CI / healthchecks
   embedtop export --url http://127.0.0.1:8000 --listen 127.0.0.1:9464   Prometheus metrics of the checklist
+  embedtop --config targets.toml                  several servers: one [[targets]] table each (see README)
+  embedtop demo --targets 3                       three demo targets: an overview tab and one tab each
 
 config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_DOCKER, EMBEDTOP_JOURNAL,
 EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT)
@@ -111,6 +114,12 @@ def build_parser() -> argparse.ArgumentParser:
     )
     demo.add_argument("--serve-only", action="store_true", help="run only the demo target, no dashboard")
     demo.add_argument("--port", type=int, default=0, help="port for the demo target (default: a free one)")
+    demo.add_argument(
+        "--targets",
+        type=int,
+        default=1,
+        help="demo targets to run side by side, 1-9 (default 1); the first plays --scenario",
+    )
     _common(demo)
     check = sub.add_parser(
         "check",
@@ -179,6 +188,9 @@ def demo_config(cfg: Config, url: str, cli: dict[str, Any]) -> Config:
     )
 
 
+MULTI_DEMO = ("ingest", "wrong-dims", "slow", "healthy")  # what demo targets 2, 3, … play
+
+
 def _run_demo(args: argparse.Namespace) -> int:
     from tui.demo.target import SCENARIOS, DemoTarget
 
@@ -186,20 +198,41 @@ def _run_demo(args: argparse.Namespace) -> int:
         fail(f"unknown scenario {args.scenario!r}: choose one of {', '.join(SCENARIOS)}")
     if not 0 <= args.port <= 65535:
         fail(f"--port {args.port} is out of range: use 1-65535, or 0 for a free port")
-    log_path = Path(args.log) if args.log else Path(tempfile.mkdtemp(prefix="embedtop-demo-")) / "vllm.log"
+    if not 1 <= args.targets <= 9:
+        fail(f"--targets {args.targets} is out of range: use 1 to 9")
+    if args.targets > 1 and (args.log or args.port):
+        fail("--targets runs several demo targets on free ports, each with its own log: drop --log / --port")
+    folder = Path(tempfile.mkdtemp(prefix="embedtop-demo-"))
+    n = args.targets
+    names = ["vllm.log"] if n == 1 else [f"vllm-{i + 1}.log" for i in range(n)]
+    logs = [Path(args.log)] if args.log else [folder / name for name in names]
     cli = _cli_values(args)
-    cli["log"] = str(log_path)
+    cli["log"] = str(logs[0])
     try:
         cfg_overrides = load_config(cli, config_path=args.config)
     except ConfigError as exc:
         fail(str(exc))
+    scenarios = [args.scenario, *(MULTI_DEMO[i % len(MULTI_DEMO)] for i in range(n - 1))]
+    nvml = None
+    if n > 1:
+        from tui.demo.fake_nvml import FakeNvml
+        from tui.demo.target import H200
+
+        nvml = FakeNvml("healthy", card=H200, count=n)  # one GPU per demo target
+    targets: list[Any] = []
     try:
-        target = DemoTarget(args.scenario, log_path, port=args.port, processes=not args.serve_only).start()
-    except OSError as exc:
-        fail(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another --port or 0")
-    try:
+        for i in range(n):
+            try:
+                demo = DemoTarget(
+                    scenarios[i], logs[i], port=args.port, processes=not args.serve_only, nvml=nvml, gpu_index=i
+                )
+                targets.append(demo.start())
+            except OSError as exc:
+                fail(f"cannot listen on 127.0.0.1:{args.port} ({exc.strerror}): pick another --port or 0")
         if args.serve_only:
-            print(f"demo target ({args.scenario}) on {target.url}  log: {log_path}  (Ctrl+C stops)", flush=True)
+            for t, log in zip(targets, logs, strict=True):
+                print(f"demo target ({t.scenario.name}) on {t.url}  log: {log}", flush=True)
+            print("(Ctrl+C stops)", flush=True)
             stop = threading.Event()
             signal.signal(signal.SIGTERM, lambda *_: stop.set())
             try:
@@ -208,39 +241,46 @@ def _run_demo(args: argparse.Namespace) -> int:
             except KeyboardInterrupt:
                 pass
             return 0
-        cfg = demo_config(cfg_overrides, target.url, cli)
+        cfgs = [
+            replace(demo_config(cfg_overrides, t.url, cli), log=log, name=f"demo-{i + 1}" if n > 1 else None)
+            for i, (t, log) in enumerate(zip(targets, logs, strict=True))
+        ]
         from tui.app import EmbedtopApp
 
-        EmbedtopApp(cfg, demo=target, nvml=target.nvml, record=_record_path(args)).run()
+        app = EmbedtopApp(cfgs, demo=targets, nvml=targets[0].nvml, record=_record_paths(args, cfgs))
+        app.run()
         return 0
     finally:
-        target.stop()
+        for t in targets:
+            t.stop()
+
+
+def _targets(args: argparse.Namespace) -> list[Config]:
+    try:
+        return load_targets(_cli_values(args), config_path=args.config)
+    except ConfigError as exc:
+        fail(str(exc))
 
 
 def _run_watch(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(_cli_values(args), config_path=args.config)
-    except ConfigError as exc:
-        fail(str(exc))
-    if "url" not in {k for k, v in _cli_values(args).items() if v is not None} and cfg.url == Config.url:
+    cfgs = _targets(args)
+    given = {k for k, v in _cli_values(args).items() if v is not None}
+    if len(cfgs) == 1 and "url" not in given and cfgs[0].url == Config.url:
         # No URL anywhere: watching the default port is a fine guess, but say so.
-        print(f"embedtop: no --url given; watching {cfg.url}", file=sys.stderr)
+        print(f"embedtop: no --url given; watching {cfgs[0].url}", file=sys.stderr)
     from tui.app import EmbedtopApp
 
-    EmbedtopApp(cfg, record=_record_path(args)).run()
+    EmbedtopApp(cfgs, record=_record_paths(args, cfgs)).run()
     return 0
 
 
 def _run_check(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(_cli_values(args), config_path=args.config)
-    except ConfigError as exc:
-        fail(str(exc))
+    cfgs = _targets(args)
     if not 0 <= args.wait <= 86400:
         fail(f"--wait {args.wait} is out of range: use 0 to 86400 seconds")
     from tui import headless
 
-    return headless.main(cfg, args.wait, args.json)
+    return headless.main(cfgs, args.wait, args.json)
 
 
 def _run_export(args: argparse.Namespace) -> int:
@@ -259,13 +299,17 @@ def _run_export(args: argparse.Namespace) -> int:
         fail(f"cannot listen on {args.listen} ({exc.strerror or exc}): pick another --listen")
 
 
-def _record_path(args: argparse.Namespace) -> Path | None:
+def _record_paths(args: argparse.Namespace, cfgs: list[Config]) -> list[Path | None]:
+    """The --record file; with several targets one file each: FILE.jsonl → FILE.<name>.jsonl."""
     if not getattr(args, "record", None):
-        return None
+        return [None] * len(cfgs)
     path = Path(args.record).expanduser()
     if path.is_dir() or not path.parent.is_dir():
         fail(f"--record {args.record!r}: pass a file in an existing folder, e.g. --record ./embedtop.jsonl")
-    return path
+    if len(cfgs) == 1:
+        return [path]
+    safe = [re.sub(r"[^A-Za-z0-9_.-]+", "_", cfg.label) for cfg in cfgs]
+    return [path.with_name(f"{path.stem}.{name}{path.suffix or '.jsonl'}") for name in safe]
 
 
 def _recording(path_text: str) -> list:

@@ -5,6 +5,8 @@ It polls in rounds (server + /metrics, probe, semantic probe once, GPU, processe
 is still waiting for data, or `--wait` seconds pass, then prints the checklist (or JSON) and exits:
 0 every check passes or is n/a, 1 any check fails (or is still undecided when --wait runs out), 3 only
 warnings, 2 bad input. Checks are raw here (no hysteresis): one verdict from the last round.
+With several targets (`[[targets]]` in the config) every target is checked at once and reported on its
+own; the exit code is the worst of them.
 """
 
 from __future__ import annotations
@@ -33,6 +35,8 @@ from tui.rules.checks import CheckResult, Status
 
 SCHEMA_ID = "embedtop-check/1"
 SCHEMA_PATH = Path(__file__).with_name("check_schema.json")
+MULTI_SCHEMA_ID = "embedtop-check-multi/1"
+MULTI_SCHEMA_PATH = Path(__file__).with_name("check_multi_schema.json")
 EXIT = {"pass": 0, "fail": 1, "warn": 3}
 MARK = {
     Status.PASS: "✔ pass",
@@ -133,6 +137,16 @@ async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
     return Verdict(results, pending, time.monotonic() - start, rounds)
 
 
+async def run_checks(cfgs: list[Config], wait: float, nvml: Any = None) -> list[Verdict]:
+    """Every target at once (each with its own collectors), so N targets take as long as the slowest."""
+    return list(await asyncio.gather(*(run_check(cfg, wait, nvml) for cfg in cfgs)))
+
+
+def worst(verdicts: list[Verdict]) -> str:
+    statuses = {v.status for v in verdicts}
+    return "fail" if "fail" in statuses else "warn" if "warn" in statuses else "pass"
+
+
 def to_json(cfg: Config, verdict: Verdict) -> dict[str, Any]:
     """The documented JSON (tui/check_schema.json). No API key, ever."""
     counts: dict[str, int] = {}
@@ -141,6 +155,7 @@ def to_json(cfg: Config, verdict: Verdict) -> dict[str, Any]:
     return {
         "schema": SCHEMA_ID,
         "embedtop": __version__,
+        "name": cfg.label,
         "url": cfg.url,
         "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
         "elapsed_s": round(verdict.elapsed_s, 2),
@@ -164,8 +179,29 @@ def to_json(cfg: Config, verdict: Verdict) -> dict[str, Any]:
     }
 
 
-def render_text(cfg: Config, verdict: Verdict) -> str:
-    lines = [f"embedtop check {cfg.url} — {verdict.rounds} round(s), {verdict.elapsed_s:.1f} s"]
+def multi_json(cfgs: list[Config], verdicts: list[Verdict]) -> dict[str, Any]:
+    """Several targets (tui/check_multi_schema.json): one embedtop-check/1 object each, and the worst."""
+    status = worst(verdicts)
+    return {
+        "schema": MULTI_SCHEMA_ID,
+        "embedtop": __version__,
+        "time": time.strftime("%Y-%m-%dT%H:%M:%S%z"),
+        "status": status,
+        "exit_code": EXIT[status],
+        "targets": [to_json(cfg, v) for cfg, v in zip(cfgs, verdicts, strict=True)],
+    }
+
+
+def render_multi(cfgs: list[Config], verdicts: list[Verdict]) -> str:
+    blocks = [render_text(cfg, v, title=f"── {cfg.label} ") for cfg, v in zip(cfgs, verdicts, strict=True)]
+    status = worst(verdicts)
+    each = ", ".join(f"{cfg.label} {v.status}" for cfg, v in zip(cfgs, verdicts, strict=True))
+    blocks.append(f"all targets: {status.upper()} ({each}) → exit {EXIT[status]}")
+    return "\n\n".join(blocks)
+
+
+def render_text(cfg: Config, verdict: Verdict, title: str = "") -> str:
+    lines = [f"{title}embedtop check {cfg.url} — {verdict.rounds} round(s), {verdict.elapsed_s:.1f} s"]
     order = {Status.FAIL: 0, Status.WARN: 1}
     for r in sorted(verdict.results, key=lambda r: order.get(r.status, 2)):
         lines.append(f"{MARK[r.status]}  {r.id:<20} {r.summary}")
@@ -181,7 +217,12 @@ def render_text(cfg: Config, verdict: Verdict) -> str:
     return "\n".join(lines)
 
 
-def main(cfg: Config, wait: float, as_json: bool) -> int:
-    verdict = asyncio.run(run_check(cfg, wait))
-    print(json.dumps(to_json(cfg, verdict), indent=2) if as_json else render_text(cfg, verdict))
-    return verdict.exit_code
+def main(cfgs: Config | list[Config], wait: float, as_json: bool) -> int:
+    if isinstance(cfgs, Config) or len(cfgs) == 1:
+        cfg = cfgs if isinstance(cfgs, Config) else cfgs[0]
+        verdict = asyncio.run(run_check(cfg, wait))
+        print(json.dumps(to_json(cfg, verdict), indent=2) if as_json else render_text(cfg, verdict))
+        return verdict.exit_code
+    verdicts = asyncio.run(run_checks(cfgs, wait))
+    print(json.dumps(multi_json(cfgs, verdicts), indent=2) if as_json else render_multi(cfgs, verdicts))
+    return EXIT[worst(verdicts)]

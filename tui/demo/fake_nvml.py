@@ -65,6 +65,7 @@ class FakeNvml:
         scenario: str = "healthy",
         worker_pid: int | None = None,
         card: tuple[str, int] = ("NVIDIA L4", 24 * GiB),
+        count: int = 1,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(f"unknown NVML scenario {scenario!r}: one of {', '.join(SCENARIOS)}")
@@ -73,7 +74,7 @@ class FakeNvml:
         self._inits = 0
         self.lost: set[int] = set()
         self.calls: deque[str] = deque(maxlen=1000)  # the latest calls (tests look at them)
-        self.devices = [FakeDevice(0, card[0], card[1], int(0.45 * GiB))]
+        self.devices = [FakeDevice(i, card[0], card[1], int(0.45 * GiB)) for i in range(max(1, count))]
         if worker_pid is not None:
             self.devices[0].processes.append((worker_pid, int(9.2 * GiB)))
         self.climb_step = int(1.5 * GiB)

@@ -160,6 +160,8 @@ class DemoTarget:
         host: str = "127.0.0.1",
         stats_interval: float = 10.0,
         processes: bool = False,
+        nvml: FakeNvml | None = None,
+        gpu_index: int = 0,
     ) -> None:
         if scenario not in SCENARIOS:
             raise ValueError(scenario)
@@ -174,7 +176,9 @@ class DemoTarget:
         self.metrics = DemoMetrics(self.scenario.served)
         self.log: VllmLogWriter | None = VllmLogWriter(log_path) if log_path else None
         # The GPU (a faithful NVML fake) and, when asked, real stand-in vLLM processes for the GPU panel.
-        self.nvml = FakeNvml("healthy", card=H200)
+        # Several demo targets share one fake NVML, each on its own GPU (`gpu_index`).
+        self.nvml = nvml if nvml is not None else FakeNvml("healthy", card=H200)
+        self.gpu_index = gpu_index
         self.procs = DemoProcesses() if processes else None
         self._lock = threading.Lock()
         self._conns: set[socket.socket] = set()
@@ -330,7 +334,7 @@ class DemoTarget:
         # Loading: the weights so far. Ready: vLLM holds --gpu-memory-utilization (0.92) × total memory
         # (weights + activations + the KV cache that fills the rest), as the demo log's figures say.
         used = int(0.92 * total) - int(0.45 * 1024**3) if sc.listening else int(weights_gib(sc.root) * 1024**3)
-        self.nvml.set_processes(0, [(worker, used)] if worker else [])
+        self.nvml.set_processes(self.gpu_index, [(worker, used)] if worker else [])
 
     def next_fault(self) -> str:
         """Cycle to the next scenario (the demo's `f` key)."""

@@ -123,6 +123,9 @@ class Run:
     first_error: tuple[str, float] | None = None  # first exception line, for failures no entry names
 
 
+MAX_PIDS = 64
+
+
 class LogState:
     """Folds log lines into the lifecycle of the current run, its facts, findings and request counts."""
 
@@ -140,6 +143,7 @@ class LogState:
         self.last_t: float | None = None  # time of the last line
         self.windows: dict[str, deque[float]] = {r.id: deque() for r in catalog.ACCESS_RULES}  # times per rule
         self.requests_total = 0
+        self.pids: dict[int, str] = {}  # pid → process name the log's `(Proc pid=N)` prefixes name, newest last
         self._ts_cache: tuple[str, float] = ("", 0.0)
         self._now = now
 
@@ -152,6 +156,10 @@ class LogState:
     def feed(self, line: LogLine, t_read: float | None = None) -> None:
         """Fold one line in. `t_read` is when it was read live (None: a backlog or a saved log)."""
         t = self._time(line, t_read)
+        if line.pid is not None and line.pid not in self.pids:
+            self.pids[line.pid] = line.proc or ""
+            if len(self.pids) > MAX_PIDS:
+                del self.pids[next(iter(self.pids))]
         kind = line.kind
         if kind == "access":
             self._access(line, t)

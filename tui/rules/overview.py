@@ -57,18 +57,25 @@ def _tree(processes: list[VllmProcess], roots: set[int]) -> set[int]:
 def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
     """This target's vLLM processes here, or None when unknown (no local API server on its port).
 
-    Everything vLLM-like except what descends from ANOTHER port's API server: the target's API server,
-    its EngineCore and workers, and engine processes whose API server is gone (orphans keep memory)."""
+    Ours: the API server on the target's port and its descendants, and processes the target's own log
+    names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours. vLLM
+    processes that belong to no API server (orphans whose API server died) are ours only when no other
+    vLLM server runs here — with several, whose they are is not known, so they are left out."""
     host = store.host
     parts = urlsplit(cfg.url)
     if host is None or not _is_local(parts.hostname or ""):
         return None
     port = url_port(cfg.url)
-    api = [p for p in host.processes if p.role == "api-server"]
+    procs = list(host.processes)
+    api = [p for p in procs if p.role == "api-server"]
     if not any(p.port == port for p in api):
         return None
-    others = _tree(list(host.processes), {p.pid for p in api if p.port != port})
-    return [p for p in host.processes if p.pid not in others]
+    named = set(store.log_state.pids)
+    mine = _tree(procs, {p.pid for p in api if p.port == port} | {p.pid for p in procs if p.pid in named})
+    others = _tree(procs, {p.pid for p in api if p.port != port}) - mine
+    if others:
+        return [p for p in procs if p.pid in mine]
+    return procs
 
 
 def target_gpu_bytes(store: Store, cfg: Config) -> int | None:

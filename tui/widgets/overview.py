@@ -11,23 +11,25 @@ from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable, Static
 
 from tui.rules.catalog import hms
+from tui.rules.checks import Status
 from tui.rules.engine import Event
 from tui.rules.overview import OverviewRow
 from tui.widgets.checklist import render_detail
 from tui.widgets.styles import human_bytes, status_text
 
-COLUMNS = (
-    ("#", 2),
-    ("target", 16),
-    ("status", 10),
-    ("worst check", 40),
+COLUMNS = (  # 116 columns with the cell padding: fits a 120-column terminal
+    ("#", 1),
+    ("target", 12),
+    ("status", 9),
+    ("worst check", 34),
     ("phase", 13),
-    ("p95", 8),
-    ("dims", 6),
-    ("GPU mem", 10),
-    ("load", 9),
+    ("p95", 7),
+    ("dims", 5),
+    ("GPU mem", 9),
+    ("load", 8),
 )
 MAX_CHANGES = 12
+SEVERITY = (Status.FAIL, Status.WARN, Status.STALE)
 
 
 def row_cells(index: int, row: OverviewRow) -> tuple:
@@ -58,13 +60,13 @@ def render_changes(changes: list[tuple[str, Event]]) -> Group | Text:
         old = ev.old.value if ev.old is not None else "start"
         line = Text.assemble(
             (f"{hms(ev.t)} ", "dim"),
-            (f"{name:<14} ", "bold"),
-            (f"{ev.check_id:<20} ", ""),
+            (f"{name} ", "bold"),
+            f"{ev.check_id} ",
             (f"{old} → ", "dim"),
             status_text(ev.new),
-            (f"  {ev.summary[:80]}", "dim"),
         )
         lines.append(line)
+        lines.append(Text(f"  {ev.summary}", style="dim", no_wrap=True, overflow="ellipsis"))
     return Group(*lines)
 
 
@@ -105,8 +107,12 @@ class Overview(Vertical):
     Overview { height: 1fr; }
     Overview #overview-table { height: auto; max-height: 60%; border: round $primary 60%; }
     Overview #overview-lower { height: 1fr; }
-    Overview #overview-detail { width: 3fr; border: round $primary 60%; padding: 0 1; overflow-y: auto; }
-    Overview #overview-changes { width: 2fr; border: round $primary 60%; padding: 0 1; overflow-y: auto; }
+    Overview #overview-detail {
+        width: 3fr; height: 100%; border: round $primary 60%; padding: 0 1; overflow-y: auto;
+    }
+    Overview #overview-changes {
+        width: 2fr; height: 100%; border: round $primary 60%; padding: 0 1; overflow-y: auto;
+    }
     """
 
     def compose(self) -> ComposeResult:
@@ -124,6 +130,11 @@ class Overview(Vertical):
     def show(self, rows: list[OverviewRow], changes: list[tuple[str, Event]]) -> None:
         table = self.query_one(OverviewTable)
         table.show(rows)
+        if not table.has_focus and rows:  # like the checklist: follow the worst target until focused
+            rank = [SEVERITY.index(r.status) if r.status in SEVERITY else len(SEVERITY) for r in rows]
+            worst = rank.index(min(rank))
+            if table.cursor_row != worst:
+                table.move_cursor(row=worst, animate=False)
         self.show_detail()
         self.query_one("#overview-changes", Static).update(render_changes(changes))
 
