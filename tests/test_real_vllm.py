@@ -231,6 +231,85 @@ async def test_dashboard_against_the_real_server(vllm: RealVllm) -> None:
         assert app.store.metrics is not None and app.store.metrics.ok
 
 
+async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVllm, tmp_path: Path) -> None:
+    """Issue 10: several targets in one dashboard, per-target checks right. The real CPU vLLM sits beside
+    two demo targets whose (fake) GPUs hold memory: the real one must not be credited with it."""
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+    from tui.demo.fake_nvml import FakeNvml
+    from tui.demo.target import H200, DemoTarget
+    from tui.rules.checks import Status
+    from tui.rules.overview import target_processes
+    from tui.widgets.overview import OverviewTable
+
+    nvml = FakeNvml("healthy", card=H200, count=2)
+    demos = [
+        DemoTarget(s, tmp_path / f"{s}.log", processes=True, nvml=nvml, gpu_index=i).start()
+        for i, s in enumerate(("healthy", "wrong-dims"))
+    ]
+    fast = dict(model="Qwen3-Embedding-4B", interval=0.5, probe_interval=0.5)
+    cfgs = [
+        Config(url=demos[0].url, name="demo-ok", log=demos[0].log_path, **fast),
+        Config(url=demos[1].url, name="demo-dims", log=demos[1].log_path, **fast),
+        Config(url=vllm.url, name="real", log=vllm.log, dims=384, **fast),
+    ]
+    app = EmbedtopApp(cfgs, demo=[*demos, None], nvml=nvml)
+    try:
+        async with app.run_test(size=(120, 36)) as pilot:
+            want_real = (
+                "vllm.startup",
+                "api.reachable",
+                "api.models",
+                "probe.status",
+                "probe.dimensions",
+                "vllm.process",
+            )
+
+            def status(i: int, check: str) -> Status | None:
+                r = app.result(check, i)
+                return r.status if r is not None else None
+
+            def settled() -> bool:
+                return (
+                    all(status(2, c) == Status.PASS for c in want_real)
+                    and status(2, "gpu.model_resident") == Status.FAIL
+                    and status(0, "probe.dimensions") == Status.PASS
+                    and status(0, "gpu.model_resident") == Status.PASS
+                    and status(1, "probe.dimensions") == Status.FAIL
+                    and len(app.targets[2].store.probe_latencies_ms()) >= 2
+                )
+
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and not settled():
+                await pilot.pause(0.2)
+            got = [{r.id: r.status.value for r in t.results} for t in app.targets]
+            assert settled(), got
+            # The real server: its own API server pid, 384-dim vectors as configured, and no GPU memory of its own.
+            assert app.result("vllm.process", 2).summary.startswith(f"API server pid {vllm.pid}")
+            assert "no vLLM process holds GPU memory" in app.result("gpu.model_resident", 2).summary
+            real = {p.pid: p.role for p in target_processes(app.targets[2].store, cfgs[2]) or ()}
+            assert real.get(vllm.pid) == "api-server" and set(real.values()) == {"api-server", "engine-core", "worker"}
+            assert demos[0].procs.pid("worker") not in real
+            # The demo targets keep their own verdicts.
+            assert "expected 2560" in app.result("probe.dimensions", 1).summary
+            await pilot.pause(0.3)
+            rows = app.query_one(OverviewTable).rows_shown
+            assert [r.name for r in rows] == ["demo-ok", "demo-dims", "real"]
+            assert rows[2].dims == 384 and rows[2].gpu_bytes is None and rows[2].p95_ms is not None
+            assert rows[1].status == Status.FAIL and rows[0].gpu_bytes is not None
+            # The real target's tab shows its live log.
+            await pilot.press("3")
+            await pilot.pause(0.5)
+            from tui.widgets.log_panel import LogPanel
+
+            panel = app.query_one("#view-2").query_one(LogPanel)
+            assert app.active_index == 2 and panel.events and str(vllm.log) in str(panel.border_title)
+            assert not app.collector_errors
+    finally:
+        for d in demos:
+            d.stop()
+
+
 def test_real_vllm_processes_are_mapped(vllm: RealVllm) -> None:
     from tui.collectors.procs import HostCollector
 

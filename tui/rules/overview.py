@@ -58,9 +58,10 @@ def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
     """This target's vLLM processes here, or None when unknown (no local API server on its port).
 
     Ours: the API server on the target's port and its descendants, and processes the target's own log
-    names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours. vLLM
-    processes that belong to no API server (orphans whose API server died) are ours only when no other
-    vLLM server runs here — with several, whose they are is not known, so they are left out."""
+    names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours. Engine
+    processes that descend from no API server (orphans, or a launcher that is not vLLM's) are counted as
+    ours when no other vLLM server runs here, or when ours has no engine process of its own — otherwise
+    (a complete tree of ours beside another server's) they are left out."""
     host = store.host
     parts = urlsplit(cfg.url)
     if host is None or not _is_local(parts.hostname or ""):
@@ -73,9 +74,10 @@ def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
     named = set(store.log_state.pids)
     mine = _tree(procs, {p.pid for p in api if p.port == port} | {p.pid for p in procs if p.pid in named})
     others = _tree(procs, {p.pid for p in api if p.port != port}) - mine
-    if others:
+    own_engine = any(p.role != "api-server" for p in procs if p.pid in mine)
+    if others and own_engine:
         return [p for p in procs if p.pid in mine]
-    return procs
+    return [p for p in procs if p.pid not in others]
 
 
 def target_gpu_bytes(store: Store, cfg: Config) -> int | None:
