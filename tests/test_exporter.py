@@ -34,7 +34,7 @@ def samples(text: str) -> dict[tuple[str, tuple], float]:
     return out
 
 
-async def scrape_while_serving(cfg: Config, port: int, rounds: int) -> str:
+async def scrape_while_serving(cfg: Config | list[Config], port: int, rounds: int) -> str:
     task = asyncio.create_task(serve(cfg, "127.0.0.1", port, rounds=rounds, nvml=None))
     text = ""
     async with httpx.AsyncClient(trust_env=False) as c:
@@ -55,11 +55,13 @@ async def test_exporter_against_the_demo_target(tmp_path: Path) -> None:
     finally:
         target.stop()
     m = samples(text)
-    assert m[("embedtop_check_status", (("id", "probe.dimensions"),))] == 2  # fail
-    assert m[("embedtop_check_status", (("id", "api.reachable"),))] == 0  # pass
-    assert m[("embedtop_target_up", ())] == 1 and m[("embedtop_probe_dimensions", ())] == 1024
-    assert m[("embedtop_probe_latency_seconds_count", ())] >= 1
-    assert m[("embedtop_lifecycle_phase", (("phase", "ready"),))] == 1
+    t = ("target", cfg.label)
+    assert cfg.label == target.url.removeprefix("http://")  # no name: HOST:PORT
+    assert m[("embedtop_check_status", (("id", "probe.dimensions"), t))] == 2  # fail
+    assert m[("embedtop_check_status", (("id", "api.reachable"), t))] == 0  # pass
+    assert m[("embedtop_target_up", (t,))] == 1 and m[("embedtop_probe_dimensions", (t,))] == 1024
+    assert m[("embedtop_probe_latency_seconds_count", (t,))] >= 1
+    assert m[("embedtop_lifecycle_phase", (("phase", "ready"), t))] == 1
     ids = {dict(k[1])["id"] for k in m if k[0] == "embedtop_check_status"}
     assert ids == {s.id for s in SPECS}  # one series per check: bounded
     assert "sk-zz9" not in text
@@ -70,8 +72,40 @@ async def test_exporter_survives_a_target_outage(tmp_path: Path) -> None:
     cfg = Config(url=f"http://127.0.0.1:{free_port()}", interval=0.3, timeout=0.5)
     text = await scrape_while_serving(cfg, port, rounds=3)
     m = samples(text)
-    assert m[("embedtop_target_up", ())] == 0
-    assert m[("embedtop_check_status", (("id", "api.reachable"),))] == 2
+    t = ("target", cfg.label)
+    assert m[("embedtop_target_up", (t,))] == 0
+    assert m[("embedtop_check_status", (("id", "api.reachable"), t))] == 2
+
+
+async def test_one_exporter_for_several_targets(tmp_path: Path) -> None:
+    """A target label per server; series stay bounded (targets × checks); no key of any target leaks."""
+    good = DemoTarget("healthy", tmp_path / "a.log").start()
+    bad = DemoTarget("wrong-dims", tmp_path / "b.log").start()
+    port = free_port()
+    try:
+        common = dict(model="Qwen3-Embedding-4B", interval=0.3)
+        cfgs = [
+            Config(url=good.url, name="embed", log=good.log_path, api_key="sk-aa1", **common),
+            Config(url=bad.url, name="embed-small", log=bad.log_path, api_key="sk-bb2", **common),
+            Config(url=f"http://127.0.0.1:{free_port()}", name="down", timeout=0.5, interval=0.3),
+        ]
+        text = await scrape_while_serving(cfgs, port, rounds=6)
+    finally:
+        good.stop()
+        bad.stop()
+    m = samples(text)
+    dims = {
+        name: m[("embedtop_check_status", (("id", "probe.dimensions"), ("target", name)))]
+        for name in ("embed", "embed-small")
+    }
+    assert dims == {"embed": 0, "embed-small": 2}
+    assert m[("embedtop_target_up", (("target", "down"),))] == 0
+    assert m[("embedtop_check_status", (("id", "api.reachable"), ("target", "down")))] == 2
+    assert m[("embedtop_probe_dimensions", (("target", "embed-small"),))] == 1024
+    series = [k for k in m if k[0] == "embedtop_check_status"]
+    assert len(series) == 3 * len(SPECS)
+    assert {dict(k[1])["target"] for k in m if "target" in dict(k[1])} == {"embed", "embed-small", "down"}
+    assert "sk-aa1" not in text and "sk-bb2" not in text
 
 
 def test_export_cli_bad_listen_is_one_line() -> None:

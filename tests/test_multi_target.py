@@ -106,14 +106,13 @@ def test_bad_targets_config_is_one_clear_line(
     assert message in str(err.value) and "\n" not in str(err.value)
 
 
-def test_one_target_commands_refuse_a_targets_file(tmp_path: Path) -> None:
+def test_one_target_loader_refuses_a_targets_file_and_the_demo_ignores_it(tmp_path: Path) -> None:
     toml = write_toml(tmp_path, TARGETS_TOML.format(a="http://a:1", b="http://b:2", log_a=tmp_path / "a.log"))
     with pytest.raises(ConfigError, match=r"lists 2 targets \(embed, embed-small\): this command watches one"):
         load_config({}, env={}, config_path=toml)
-    proc = subprocess.run(
-        [sys.executable, "-m", "tui", "export", "--config", str(toml)], capture_output=True, text=True, timeout=30
-    )
-    assert proc.returncode == 2 and "Traceback" not in proc.stderr and "watches one" in proc.stderr
+    # `embedtop demo` with a targets file as the default config: its top-level defaults, not its targets.
+    cfg = load_config({"log": str(tmp_path / "demo.log")}, env={}, config_path=toml, ignore_targets=True)
+    assert cfg.name is None and cfg.interval == 0.5 and cfg.model == "Qwen3-Embedding-4B"
 
 
 # ------------------------------------------------------------------ which processes are whose

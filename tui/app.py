@@ -96,8 +96,7 @@ class EmbedtopApp(App[None]):
         stores += [None] * (n - len(stores))
         self.live = live
         self.targets = [
-            TargetRun(c, self._on_target_change, live, stores[i], records[i], demos[i])
-            for i, c in enumerate(cfgs)
+            TargetRun(c, self._on_target_change, live, stores[i], records[i], demos[i]) for i, c in enumerate(cfgs)
         ]
         self.multi = n > 1
         self.active_index: int | None = None if self.multi else 0  # None: the overview tab

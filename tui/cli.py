@@ -209,7 +209,7 @@ def _run_demo(args: argparse.Namespace) -> int:
     cli = _cli_values(args)
     cli["log"] = str(logs[0])
     try:
-        cfg_overrides = load_config(cli, config_path=args.config)
+        cfg_overrides = load_config(cli, config_path=args.config, ignore_targets=True)
     except ConfigError as exc:
         fail(str(exc))
     scenarios = [args.scenario, *(MULTI_DEMO[i % len(MULTI_DEMO)] for i in range(n - 1))]
@@ -284,17 +284,14 @@ def _run_check(args: argparse.Namespace) -> int:
 
 
 def _run_export(args: argparse.Namespace) -> int:
-    try:
-        cfg = load_config(_cli_values(args), config_path=args.config)
-    except ConfigError as exc:
-        fail(str(exc))
+    cfgs = _targets(args)
     _host, _, port = args.listen.rpartition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
         fail(f"--listen {args.listen!r} is not HOST:PORT: use e.g. --listen 127.0.0.1:9464")
     from tui import exporter
 
     try:
-        return exporter.main(cfg, args.listen)
+        return exporter.main(cfgs, args.listen)
     except OSError as exc:
         fail(f"cannot listen on {args.listen} ({exc.strerror or exc}): pick another --listen")
 

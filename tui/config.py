@@ -201,9 +201,11 @@ def load_config(
     cli: dict[str, Any],
     env: dict[str, str] | None = None,
     config_path: Path | None = None,
+    ignore_targets: bool = False,
 ) -> Config:
-    """Merge TOML < environment < CLI (None values in `cli` mean 'not given'). One target only."""
-    targets = load_targets(cli, env, config_path)
+    """Merge TOML < environment < CLI (None values in `cli` mean 'not given'). One target only;
+    `ignore_targets` (the demo) uses a targets file's top-level defaults and skips its [[targets]]."""
+    targets = load_targets(cli, env, config_path, ignore_targets)
     if len(targets) > 1:
         names = ", ".join(t.label for t in targets)
         raise ConfigError(f"the config file lists {len(targets)} targets ({names}): this command watches one")
@@ -214,6 +216,7 @@ def load_targets(
     cli: dict[str, Any],
     env: dict[str, str] | None = None,
     config_path: Path | None = None,
+    ignore_targets: bool = False,
 ) -> list[Config]:
     """Every target the settings name: one, or one per `[[targets]]` table of the TOML file."""
     env = dict(os.environ) if env is None else env
@@ -222,6 +225,8 @@ def load_targets(
     toml = _read_toml(path, explicit)
     where = f"config file {str(path)!r}"
     tables = toml.pop("targets", None)
+    if ignore_targets:
+        tables = None
     base: dict[str, Any] = {}
     for key, value in toml.items():
         base[key] = _coerce(key, value, f"{where}:")

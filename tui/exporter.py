@@ -1,9 +1,11 @@
 """`embedtop export`: the checklist and the key figures as Prometheus metrics, for Prometheus + Grafana.
 
 It runs the same collectors as `embedtop check`, every `--interval`, and serves `/metrics` from its own
-prometheus_client registry. Label values are bounded: check ids (a fixed catalog), GPU indices, the
-lifecycle phases and the vLLM process roles — never PIDs, paths or anything a client sends. A target
-that is down is a value (`embedtop_check_status{id="api.reachable"} 2`), not a crash.
+prometheus_client registry. Label values are bounded: the target names of the config, check ids (a fixed
+catalog), GPU indices, the lifecycle phases and the vLLM process roles — never PIDs, paths or anything a
+client sends. A target that is down is a value (`embedtop_check_status{id="api.reachable"} 2`), not a
+crash. Every per-target series carries `target` (its `[[targets]]` name, else HOST:PORT), so one
+exporter serves several vLLM servers; GPU series are the host's and carry none.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from tui.logs import lifecycle
 from tui.model.store import Store
 from tui.rules.catalog import SPECS, evaluate
 from tui.rules.checks import Status
+from tui.rules.overview import target_processes
 
 STATUS_VALUE = {
     Status.PASS: 0,
@@ -46,56 +49,67 @@ ROLES = ("api-server", "engine-core", "worker")
 
 
 class Exporter:
-    """Owns the registry; `update(store)` copies the latest state into it."""
+    """Owns the registry; `update(cfg, store)` copies one target's latest state into it."""
 
-    def __init__(self, cfg: Config) -> None:
-        self.cfg = cfg
+    def __init__(self, cfgs: list[Config]) -> None:
+        self.cfgs = cfgs
         r = self.registry = CollectorRegistry()
         self.check = Gauge(
             "embedtop_check_status",
             "Checklist item: 0 pass, 1 warn, 2 fail, -1 n/a, -2 blocked, -3 stale",
-            ["id"],
+            ["target", "id"],
             registry=r,
         )
-        self.up = Gauge("embedtop_target_up", "1 when /health answers 200", registry=r)
+        self.up = Gauge("embedtop_target_up", "1 when /health answers 200", ["target"], registry=r)
         self.latency = Histogram(
             "embedtop_probe_latency_seconds",
             "Latency of embedtop's probe embedding",
+            ["target"],
             buckets=(0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
             registry=r,
         )
-        self.dims = Gauge("embedtop_probe_dimensions", "Length of the probe's vector", registry=r)
-        self.phase = Gauge("embedtop_lifecycle_phase", "1 for the phase the vLLM log shows", ["phase"], registry=r)
+        self.dims = Gauge("embedtop_probe_dimensions", "Length of the probe's vector", ["target"], registry=r)
+        self.phase = Gauge(
+            "embedtop_lifecycle_phase", "1 for the phase the vLLM log shows", ["target", "phase"], registry=r
+        )
         self.gpu_used = Gauge("embedtop_gpu_memory_used_bytes", "GPU memory in use (NVML)", ["gpu"], registry=r)
         self.gpu_total = Gauge("embedtop_gpu_memory_total_bytes", "GPU memory (NVML)", ["gpu"], registry=r)
         self.proc_gpu = Gauge(
-            "embedtop_vllm_gpu_memory_bytes", "GPU memory held by vLLM processes, by role", ["role"], registry=r
+            "embedtop_vllm_gpu_memory_bytes",
+            "GPU memory held by the target's vLLM processes, by role",
+            ["target", "role"],
+            registry=r,
         )
         self.req_rate = Gauge(
-            "embedtop_ingest_requests_per_second", "Client embedding inputs/s (probes excluded)", registry=r
+            "embedtop_ingest_requests_per_second", "Client embedding inputs/s (probes excluded)", ["target"], registry=r
         )
         self.tok_rate = Gauge(
-            "embedtop_ingest_tokens_per_second", "Client prompt tokens/s (probes excluded)", registry=r
+            "embedtop_ingest_tokens_per_second", "Client prompt tokens/s (probes excluded)", ["target"], registry=r
         )
-        self.info = Gauge("embedtop_info", "embedtop and the watched URL", ["version", "url"], registry=r)
-        self.info.labels(__version__, cfg.url).set(1)
-        self._last_probe: float | None = None
+        self.info = Gauge("embedtop_info", "embedtop and the watched URLs", ["version", "target", "url"], registry=r)
+        for cfg in cfgs:
+            self.info.labels(__version__, cfg.label, cfg.url).set(1)
+            for spec in SPECS:
+                self.check.labels(cfg.label, spec.id).set(STATUS_VALUE[Status.UNKNOWN])
+        self._last_probe: dict[str, float] = {}
 
-    def update(self, store: Store) -> None:
-        for result in evaluate(store, self.cfg):
-            self.check.labels(result.id).set(STATUS_VALUE[result.status])
-        self.up.set(1 if store.server is not None and store.server.ok else 0)
+    def update(self, cfg: Config, store: Store) -> None:
+        name = cfg.label
+        for result in evaluate(store, cfg):
+            self.check.labels(name, result.id).set(STATUS_VALUE[result.status])
+        self.up.labels(name).set(1 if store.server is not None and store.server.ok else 0)
         p = store.probe
-        if p is not None and p.t != self._last_probe:
-            self._last_probe = p.t
+        if p is not None and p.t != self._last_probe.get(name):
+            self._last_probe[name] = p.t
             if p.ok and p.latency_s is not None:
-                self.latency.observe(p.latency_s)
+                self.latency.labels(name).observe(p.latency_s)
             if p.dims is not None:
-                self.dims.set(p.dims)
+                self.dims.labels(name).set(p.dims)
         for phase in PHASES:
-            self.phase.labels(phase).set(1 if store.log_state.phase == phase else 0)
+            self.phase.labels(name, phase).set(1 if store.log_state.phase == phase else 0)
         gpu, host = store.gpu, store.host
-        roles = {p.pid: p.role for p in host.processes} if host else {}
+        own = target_processes(store, cfg)
+        roles = {p.pid: p.role for p in (own if own is not None else host.processes if host else ())}
         held = dict.fromkeys(ROLES, 0.0)
         for d in gpu.devices if gpu and gpu.available else ():
             if d.used_bytes is not None:
@@ -107,29 +121,35 @@ class Exporter:
                 if role in held and proc.used_bytes is not None:
                     held[role] += proc.used_bytes
         for role, value in held.items():
-            self.proc_gpu.labels(role).set(value)
+            self.proc_gpu.labels(name, role).set(value)
         traffic = store.traffic()
         if traffic is not None:
-            self.req_rate.set(traffic.requests_per_s or 0.0)
-            self.tok_rate.set(traffic.tokens_per_s or 0.0)
+            self.req_rate.labels(name).set(traffic.requests_per_s or 0.0)
+            self.tok_rate.labels(name).set(traffic.tokens_per_s or 0.0)
 
 
-async def serve(cfg: Config, host: str, port: int, rounds: int | None = None, nvml: Any = None) -> Exporter:
-    """Poll forever (or `rounds` times, for tests) and keep /metrics current."""
-    exporter = Exporter(cfg)
-    for spec in SPECS:
-        exporter.check.labels(spec.id).set(STATUS_VALUE[Status.UNKNOWN])
-    server, thread = start_http_server(port, addr=host, registry=exporter.registry)
+async def _poll(exporter: Exporter, cfg: Config, nvml: Any, rounds: int | None) -> None:
     store = Store()
     done = 0
+    async with Rounds(cfg, store, f"embedtop/{__version__} (export)", nvml) as collectors:
+        while rounds is None or done < rounds:
+            started = time.monotonic()
+            await collectors.round(semantic=done % max(1, int(cfg.semantic_interval / cfg.interval)) == 0)
+            exporter.update(cfg, store)
+            done += 1
+            await asyncio.sleep(max(0.0, cfg.interval - (time.monotonic() - started)))
+
+
+async def serve(
+    cfgs: Config | list[Config], host: str, port: int, rounds: int | None = None, nvml: Any = None
+) -> Exporter:
+    """Poll every target forever (or `rounds` times, for tests), each on its own loop, and keep /metrics
+    current."""
+    targets = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
+    exporter = Exporter(targets)
+    server, thread = start_http_server(port, addr=host, registry=exporter.registry)
     try:
-        async with Rounds(cfg, store, f"embedtop/{__version__} (export)", nvml) as collectors:
-            while rounds is None or done < rounds:
-                started = time.monotonic()
-                await collectors.round(semantic=done % max(1, int(cfg.semantic_interval / cfg.interval)) == 0)
-                exporter.update(store)
-                done += 1
-                await asyncio.sleep(max(0.0, cfg.interval - (time.monotonic() - started)))
+        await asyncio.gather(*(_poll(exporter, cfg, nvml, rounds) for cfg in targets))
     finally:
         server.shutdown()
         server.server_close()
@@ -137,11 +157,12 @@ async def serve(cfg: Config, host: str, port: int, rounds: int | None = None, nv
     return exporter
 
 
-def main(cfg: Config, listen: str) -> int:
+def main(cfgs: list[Config], listen: str) -> int:
     host, _, port = listen.rpartition(":")
-    print(f"embedtop export: http://{host or '127.0.0.1'}:{port}/metrics for {cfg.url} (Ctrl+C stops)", flush=True)
+    urls = ", ".join(cfg.url for cfg in cfgs)
+    print(f"embedtop export: http://{host or '127.0.0.1'}:{port}/metrics for {urls} (Ctrl+C stops)", flush=True)
     try:
-        asyncio.run(serve(cfg, host or "127.0.0.1", int(port)))
+        asyncio.run(serve(cfgs, host or "127.0.0.1", int(port)))
     except KeyboardInterrupt:
         return 0
     return 0
