@@ -18,7 +18,8 @@ from pathlib import Path
 
 from tui.app import EmbedtopApp
 from tui.config import Config
-from tui.demo.target import DemoTarget
+from tui.demo.fake_nvml import FakeNvml
+from tui.demo.target import H200, DemoTarget
 
 OUT = Path(__file__).resolve().parent
 SIZE = (120, 36)
@@ -60,6 +61,44 @@ async def shoot(name: str, fault: str | None) -> Path:
     return OUT / f"{name}.svg"
 
 
+async def shoot_multi() -> list[Path]:
+    """Three demo targets (as `embedtop demo --targets 3`): the overview, then the broken target's tab."""
+    tmp = Path(tempfile.mkdtemp(prefix="embedtop-shot-"))
+    nvml = FakeNvml("healthy", card=H200, count=3)
+    scenarios = ("healthy", "ingest", "wrong-dims")
+    targets = [
+        DemoTarget(sc, tmp / f"vllm-{i + 1}.log", stats_interval=1.0, processes=True, nvml=nvml, gpu_index=i).start()
+        for i, sc in enumerate(scenarios)
+    ]
+    names = ("embed", "embed-ingest", "embed-small")
+    cfgs = [
+        Config(url=t.url, name=n, log=t.log_path, model="Qwen3-Embedding-4B", interval=0.25, probe_interval=0.25)
+        for t, n in zip(targets, names, strict=True)
+    ]
+    app = EmbedtopApp(cfgs, demo=targets, nvml=nvml)
+    shots = []
+    try:
+        async with app.run_test(size=SIZE) as pilot:
+            deadline = time.monotonic() + 40
+            while time.monotonic() < deadline and not (
+                all(t.store.counts.probe >= 20 for t in app.targets)
+                and len(app.targets[1].store.ingest_rates) > 8
+                and any(r.status.value == "fail" for r in app.targets[2].results)
+            ):
+                await pilot.pause(0.1)
+            await pilot.pause(0.5)
+            app.save_screenshot(filename="multi-overview.svg", path=str(OUT))
+            shots.append(OUT / "multi-overview.svg")
+            await pilot.press("3")
+            await pilot.pause(1.0)
+            app.save_screenshot(filename="multi-tab.svg", path=str(OUT))
+            shots.append(OUT / "multi-tab.svg")
+    finally:
+        for t in targets:
+            t.stop()
+    return shots
+
+
 def to_png(svg: Path) -> None:
     if not shutil.which("rsvg-convert"):
         print("rsvg-convert missing: apt-get install librsvg2-bin fonts-firacode", file=sys.stderr)
@@ -77,6 +116,9 @@ def main() -> None:
         ("dashboard-bad-base-url", "bad-base-url"),
     ):
         svg = asyncio.run(shoot(name, fault))
+        to_png(svg)
+        print(svg, svg.with_suffix(".png"))
+    for svg in asyncio.run(shoot_multi()):
         to_png(svg)
         print(svg, svg.with_suffix(".png"))
 

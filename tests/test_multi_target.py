@@ -314,7 +314,23 @@ async def test_dashboard_with_three_demo_targets(three_demos, tmp_path: Path) ->
         # The view of target 3 shows its own checklist, worst first.
         from tui.widgets.checklist import Checklist
 
-        assert app.query_one("#view-2", TargetView).query_one(Checklist).result_at_cursor().id == "probe.dimensions"
+        view = app.query_one("#view-2", TargetView)
+        assert view.query_one(Checklist).result_at_cursor().id == "probe.dimensions"
+        # Its GPU panel puts its own GPU (GPU2) first and marks the other servers' workers.
+        from rich.console import Console
+
+        from tui.widgets.gpu_panel import GpuPanel, render_gpu
+
+        panel = view.query_one(GpuPanel)
+        own = panel._own
+        assert own is not None and targets[2].procs.pid("worker") in own and targets[0].procs.pid("worker") not in own
+        console = Console(width=60, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
+        console.print(render_gpu(app.targets[2].store, 40, own))
+        text = console.export_text()
+        assert (
+            text.index("GPU2") < text.index("GPU0") and f"other vLLM: Worker {targets[0].procs.pid('worker')}" in text
+        )
+        assert "GPU2" in app.result("gpu.memory_headroom", 2).summary
         assert not app.collector_errors
     # One recording per target; the API key is in none.
     for path in records:

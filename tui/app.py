@@ -312,7 +312,7 @@ class EmbedtopApp(App[None]):
             t.log_dirty = False
             view.sync_log(t.store)
         t.view_dirty = False
-        view.show(t.store, t.results, list(t.checklist.events))
+        view.show(t.store, t.results, list(t.checklist.events), shared_host=self.multi)
 
     def _draw_overview(self) -> None:
         rows = [overview_row(t.cfg, t.store, t.results) for t in self.targets]

@@ -206,6 +206,10 @@ def check_memory_headroom(store: Store, cfg: Config) -> CheckResult:
     known = [d for d in gpu.devices if d.used_bytes is not None and d.total_bytes]
     if not known:
         return _result("gpu.memory_headroom", Status.UNKNOWN, "memory not reported by NVML")
+    own = target_processes(store, cfg)
+    if own is not None:  # several vLLM servers here: the GPUs this one uses, when NVML shows them
+        pids = {p.pid for p in own}
+        known = [d for d in known if any(p.pid in pids for p in d.processes or ())] or known
     d = max(known, key=lambda d: d.used_bytes / d.total_bytes)  # type: ignore[operator]
     frac = d.used_bytes / d.total_bytes  # type: ignore[operator]
     summary = f"GPU{d.index} {frac * 100:.0f}% used ({d.used_bytes / 1024**3:.1f} of {d.total_bytes / 1024**3:.1f} GiB)"  # type: ignore[operator]

@@ -37,7 +37,9 @@ def spark(values: list[int], top: int, width: int) -> str:
     return "".join(BLOCKS[min(len(BLOCKS) - 1, int(v / top * (len(BLOCKS) - 1) + 0.5))] for v in points)
 
 
-def _device_lines(store: Store, d: GpuDevice, procs: dict[int, VllmProcess], width: int) -> list[Text]:
+def _device_lines(
+    store: Store, d: GpuDevice, procs: dict[int, VllmProcess], width: int, own: frozenset[int] | None = None
+) -> list[Text]:
     lines: list[Text] = []
     name = d.name.replace("NVIDIA ", "")
     if d.lost:
@@ -64,11 +66,14 @@ def _device_lines(store: Store, d: GpuDevice, procs: dict[int, VllmProcess], wid
         label = ROLE_LABEL.get(mapped.role, mapped.role) if mapped else "pid not visible here"
         mem = f"{gib(p.used_bytes)} GiB" if p.used_bytes is not None else "mem n/a"
         style = "green" if mapped else "yellow"
+        if mapped and own is not None and p.pid not in own:
+            label, style = f"other vLLM: {label}", "dim"
         lines.append(Text(f"{label} {p.pid} {mem}", style=style))
     return lines
 
 
-def render_gpu(store: Store, width: int = 28) -> Group | Text:
+def render_gpu(store: Store, width: int = 28, own: frozenset[int] | None = None) -> Group | Text:
+    """`own`: the pids of the target shown (several targets): its GPUs first, others' processes dimmed."""
     g = store.gpu
     host = store.host
     lines: list[Text] = []
@@ -84,8 +89,11 @@ def render_gpu(store: Store, width: int = 28) -> Group | Text:
             lines.append(Text(head, style="dim"))
         if not g.devices:
             lines.append(Text("no GPU selected" if g.note else "NVML sees no GPU", style="red"))
-        for d in g.devices:
-            lines += _device_lines(store, d, procs, width)
+        devices = list(g.devices)
+        if own is not None:  # the target's own GPUs first (a stable sort: one server keeps NVML's order)
+            devices.sort(key=lambda d: not any(p.pid in own for p in d.processes or ()))
+        for d in devices:
+            lines += _device_lines(store, d, procs, width, own)
     if host is not None:
         used = host.ram_used / 1024**3
         ram = (
@@ -100,13 +108,14 @@ def render_gpu(store: Store, width: int = 28) -> Group | Text:
 
 class GpuPanel(RenderPanel):
     _store: Store | None = None
+    _own: frozenset[int] | None = None
 
     def on_resize(self) -> None:
         if self._store is not None:
-            self.show(self._store)  # bars and sparklines are as wide as the panel
+            self.show(self._store, self._own)  # bars and sparklines are as wide as the panel
 
-    def show(self, store: Store) -> None:
-        self._store = store
+    def show(self, store: Store, own: frozenset[int] | None = None) -> None:
+        self._store, self._own = store, own
         g, host = store.gpu, store.host
         key = (
             None if g is None else (g.available, g.reason, g.driver, g.devices),
@@ -114,5 +123,6 @@ class GpuPanel(RenderPanel):
             if host is None
             else (round(host.cpu_percent), host.ram_used >> 26, tuple(p.pid for p in host.processes)),
             self.size.width,
+            own,
         )
-        self.set(key, lambda: render_gpu(store, max(12, self.size.width - 2)))
+        self.set(key, lambda: render_gpu(store, max(12, self.size.width - 2), own))

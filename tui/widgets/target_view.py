@@ -12,6 +12,7 @@ from textual.widget import Widget
 from tui.config import Config
 from tui.model.store import Store
 from tui.rules.checks import CheckResult
+from tui.rules.overview import target_processes
 from tui.widgets.checklist import CheckDetail, Checklist
 from tui.widgets.gpu_panel import GpuPanel
 from tui.widgets.ingest_panel import IngestPanel
@@ -78,12 +79,14 @@ class TargetView(Vertical):
         if panel.border_title != title:
             panel.border_title = title
 
-    def show(self, store: Store, results: list[CheckResult], events: list) -> None:
-        """Redraw every panel (the caller batches the update)."""
+    def show(self, store: Store, results: list[CheckResult], events: list, shared_host: bool = False) -> None:
+        """Redraw every panel (the caller batches the update). `shared_host`: other targets run on this host,
+        so the GPU panel puts this target's GPUs first and dims the others' processes."""
         cfg = self.cfg
         self.query_one(ServerPanel).show(store, cfg)
         self.query_one(ProbePanel).show(store, cfg)
-        self.query_one(GpuPanel).show(store)
+        own = target_processes(store, cfg) if shared_host else None
+        self.query_one(GpuPanel).show(store, frozenset(p.pid for p in own) if own is not None else None)
         self.query_one(LatencyChart).show(store)
         self.query_one(IngestPanel).show(store)
         checks = self.query_one(Checklist)
