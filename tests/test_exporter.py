@@ -167,6 +167,34 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
         replayed = [(e.check_id, e.old.value if e.old else None, e.new.value) for e in replay.checklist.events]
         assert "replay of" in replay.sub_title
     assert replayed == recorded
+    # The time cursor: paused, `n` jumps from status change to status change, `<` goes back a minute.
+    from tui.rules.checks import Status
+
+    fail_t = next(
+        t for t, k, d in records if k == "transition" and d["id"] == "probe.dimensions" and d["new"] == "fail"
+    )
+    cursor = EmbedtopApp(Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, speed=1e-6)
+    async with cursor.run_test(size=(120, 36)) as pilot:
+        await pilot.pause(0.2)
+        await pilot.press("space")
+        assert "PAUSED" in cursor.sub_title
+        stops = []
+        for _ in range(len(recorded)):
+            await pilot.press("n")
+            await pilot.pause(0.2)
+            stops.append(cursor.replay_t)
+            dims = cursor.result("probe.dimensions")
+            if dims is not None and dims.status == Status.FAIL:
+                break
+        # It stops at the sample that caused the change (the change is stamped when it was judged).
+        assert cursor.replay_t is not None and fail_t - 1.0 < cursor.replay_t <= fail_t, (stops, fail_t)
+        assert stops == sorted(stops) and "%" in cursor.sub_title
+        await pilot.press("less_than_sign")
+        await pilot.pause(0.3)
+        assert cursor.replay_t is None or cursor.replay_t < fail_t
+        dims = cursor.result("probe.dimensions")
+        assert dims is None or dims.status != Status.FAIL
+        assert not cursor.checklist.events or all(e.t < fail_t for e in cursor.checklist.events)
 
 
 def test_diagnose_recording_prints_the_timeline(tmp_path: Path) -> None:

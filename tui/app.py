@@ -68,6 +68,9 @@ class EmbedtopApp(App[None]):
         *(Binding(str(n), f"tab({n})", f"Target {n}", show=False) for n in range(1, 10)),
         Binding("left_square_bracket", "cycle(-1)", "Prev target", show=False),
         Binding("right_square_bracket", "cycle(1)", "Next target", show=False),
+        Binding("n", "replay_next", "Next change", show=False),
+        Binding("greater_than_sign", "replay_seek(60)", "+1 min", show=False),
+        Binding("less_than_sign", "replay_seek(-60)", "-1 min", show=False),
         Binding("question_mark", "help", "Help"),
         Binding("q", "quit", "Quit"),
     ]
@@ -103,6 +106,10 @@ class EmbedtopApp(App[None]):
         self.replay = replay
         self.speed = speed
         self.replay_t: float | None = None
+        # Replay: the samples in time order, the cursor (index of the next one) and the recorded changes.
+        self._samples = [(t, s) for t, kind, s in replay or () if kind != "transition"]
+        self._changes = sorted(t for t, kind, _ in replay or () if kind == "transition")
+        self.replay_pos = 0
         self.shared_pollers: dict[str, Poller] = {}
         self.paused = False
         self._gpu = NvmlCollector(nvml, gpus=cfgs[0].gpu)
@@ -178,18 +185,52 @@ class EmbedtopApp(App[None]):
             self.run_worker(self._play(), group="replay", exclusive=True)
 
     async def _play(self) -> None:
-        """Feed a recording into the store at its own pace (÷ speed); the checklist recomputes everything."""
-        records = [r for r in self.replay or () if r[1] != "transition"]
-        previous: float | None = None
-        target = self.targets[0]
-        for t, _, sample in records:
-            if previous is not None and t > previous:
-                await asyncio.sleep(min(5.0, (t - previous) / self.speed))
-            previous = t
+        """Feed a recording into the store at its own pace (÷ speed); the checklist recomputes everything.
+        The cursor (`replay_pos`) may be moved meanwhile: space pauses, n / > / < seek."""
+        samples = self._samples
+        while self.replay_pos < len(samples):
+            if self.paused:
+                await asyncio.sleep(0.1)
+                continue
+            t, sample = samples[self.replay_pos]
+            self.replay_pos += 1
             self.replay_t = t
-            target.on_sample(sample)
+            self.targets[0].on_sample(sample)
             self.sub_title = self._subtitle()
+            if self.replay_pos < len(samples):
+                gap = samples[self.replay_pos][0] - t
+                if gap > 0:
+                    await asyncio.sleep(min(5.0, gap / self.speed))
         self.notify("replay finished", timeout=5)
+
+    def seek(self, when: float) -> None:
+        """Move the replay cursor to `when`: every sample up to it is folded in at once (from the start
+        again when going back, so the checklist's hysteresis sees the same sequence)."""
+        samples, target = self._samples, self.targets[0]
+        if not samples:
+            return
+        if self.replay_t is not None and when < self.replay_t:
+            target.reset()
+            self.replay_pos = 0
+        while self.replay_pos < len(samples) and samples[self.replay_pos][0] <= when:
+            target.on_sample(samples[self.replay_pos][1])
+            self.replay_pos += 1
+        self.replay_t = samples[self.replay_pos - 1][0] if self.replay_pos else None
+        self.sub_title = self._subtitle()
+        self._schedule_refresh()
+
+    def action_replay_seek(self, seconds: float) -> None:
+        if self._samples:
+            self.seek((self.replay_t if self.replay_t is not None else self._samples[0][0]) + seconds)
+
+    def action_replay_next(self) -> None:
+        now = self.replay_t if self.replay_t is not None else float("-inf")
+        later = [t for t in self._changes if t > now]
+        if not later:
+            self.notify("no later status change in this recording", timeout=3)
+            return
+        self.seek(later[0])
+        self.notify(f"at the next status change ({len(later) - 1} more)", timeout=3)
 
     def on_ready(self) -> None:
         self._mark("first_frame_s")
@@ -216,7 +257,8 @@ class EmbedtopApp(App[None]):
     def _subtitle(self) -> str:
         if self.replay is not None:
             at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.replay_t)) if self.replay_t else "start"
-            where = f"replay of {self.cfg.url} at {at} ×{self.speed:g}"
+            done = f"{100 * self.replay_pos / len(self._samples):.0f} %" if self._samples else "empty"
+            where = f"replay of {self.cfg.url} at {at} ({done}) ×{self.speed:g} · n > <"
         elif self.multi:
             active = self._active()
             where = f"{len(self.targets)} targets · " + (
@@ -233,6 +275,8 @@ class EmbedtopApp(App[None]):
             return any(t.demo is not None for t in self.targets)
         if action in ("tab", "cycle"):
             return self.multi
+        if action.startswith("replay_"):
+            return self.replay is not None
         return True
 
     # ------------------------------------------------------------ collectors

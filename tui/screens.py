@@ -24,6 +24,7 @@ HELP = """[b]embedtop[/b] — live checks of a vLLM embedding server
 [b]enter[/b]    in the log: fold / unfold the traceback under the cursor
 [b]end[/b]      in the log: follow the tail again
 [b]0 1-9[/b]    several targets: the overview, target N ([b][ ][/b]: previous / next)
+[b]n > <[/b]    replay: next status change, a minute forward / back ([b]space[/b] pauses)
 [b]?[/b]        this help
 [b]q[/b]        quit
 

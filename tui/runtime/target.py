@@ -157,6 +157,13 @@ class TargetRun:
         model = server.models[0] if server is not None and server.models else None
         return model.max_model_len if model is not None else None
 
+    def reset(self) -> None:
+        """Start over with an empty store and checklist (a replay that seeks back)."""
+        self.store = Store()
+        self.checklist = Checklist(self.cfg)
+        self.latest, self.results = [], []
+        self.view_dirty = self.log_dirty = True
+
     # ------------------------------------------------------------ samples
 
     def on_sample(self, sample: Any) -> None:

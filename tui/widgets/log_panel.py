@@ -90,6 +90,14 @@ class LogPanel(ScrollView, can_focus=True):
 
     # ------------------------------------------------------------------ data
 
+    def reset(self) -> None:
+        """Forget every event (a replay that seeks back starts its store again)."""
+        self.events.clear()
+        self.expanded.clear()
+        self._seen_total = 0
+        self._last_len = 0
+        self._rebuild()
+
     def sync(self, events: Iterable[LogEvent], total: int) -> None:
         """Take the store's events: `total` counts every event ever appended, so only new ones are added."""
         events = list(events) if not isinstance(events, list) else events

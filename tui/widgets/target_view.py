@@ -52,6 +52,7 @@ class TargetView(Vertical):
     def __init__(self, cfg: Config, **kwargs) -> None:
         super().__init__(**kwargs)
         self.cfg = cfg
+        self._log_store: Store | None = None  # the store the log panel shows (held: identity, not id())
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -70,6 +71,10 @@ class TargetView(Vertical):
 
     def sync_log(self, store: Store) -> None:
         panel = self.query_one(LogPanel)
+        if self._log_store is not store:  # a new store (a replay that sought back): start the view again
+            if self._log_store is not None:
+                panel.reset()
+            self._log_store = store
         panel.sync(store.log_events, store.log_events_total)
         self.retitle_log()
 
