@@ -74,3 +74,34 @@ def test_app_in_tmux_shows_the_red_root_item_and_survives_a_resize(size: tuple[i
         if psutil.pid_exists(pid):
             psutil.Process(pid).kill()
     assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
+def test_demo_with_three_targets_in_tmux() -> None:
+    """`embedtop demo --targets 3` as a user runs it: the overview names the broken target, a digit opens
+    its tab, q quits and the demo's stand-in vLLM processes go with it."""
+    session = f"embedtop-test-{os.getpid()}-multi"
+    cmd = f"exec env -u COLUMNS -u LINES TERM=xterm-256color {EXE} demo --targets 3"
+    subprocess.run(tmux("new-session", "-d", "-s", session, "-x", "120", "-y", "36", cmd), check=True)
+    pid = int(subprocess.check_output(tmux("display", "-p", "-t", session, "#{pane_pid}"), text=True))
+    children: list[psutil.Process] = []
+    try:
+        screen = wait_screen(session, ["Overview", "1 demo-1", "3 demo-3", "FAIL", "probe.dimensions"], timeout=45)
+        assert "3 targets · overview" in screen and "demo-2" in screen
+        children = psutil.Process(pid).children(recursive=True)
+        assert len(children) >= 9  # three stand-in processes per demo target
+        subprocess.run(tmux("send-keys", "-t", session, "3"), check=True)
+        screen = wait_screen(session, ["Evidence & fix", "demo: wrong-dims", "expected 2560"])
+        subprocess.run(tmux("send-keys", "-t", session, "0"), check=True)
+        wait_screen(session, ["3 targets · overview"])
+    finally:
+        subprocess.run(tmux("send-keys", "-t", session, "q"), check=False)
+        deadline = time.monotonic() + 15
+        while psutil.pid_exists(pid) and time.monotonic() < deadline:
+            time.sleep(0.2)
+        subprocess.run(tmux("kill-server"), check=False)
+        if psutil.pid_exists(pid):
+            psutil.Process(pid).kill()
+    _, alive = psutil.wait_procs(children, timeout=10)
+    for p in alive:
+        p.kill()
+    assert not alive, [p.pid for p in alive]
