@@ -10,7 +10,6 @@ No Textual here: the same object could drive a headless loop.
 from __future__ import annotations
 
 import asyncio
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -191,8 +190,3 @@ class TargetRun:
         now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
         self.latest = self.checklist.update(store, now=now, paused=self.paused)
         return self.latest
-
-    def age_s(self) -> float | None:
-        """Seconds since the newest sample of any kind (None before the first)."""
-        newest = max((t for t in input_times(self.store).values() if t is not None), default=None)
-        return None if newest is None else max(0.0, time.time() - newest)
