@@ -119,6 +119,50 @@ def test_export_cli_bad_listen_is_one_line() -> None:
     assert time.time()
 
 
+async def test_export_beside_the_dashboard(tmp_path: Path) -> None:
+    """`watch --export`: /metrics carries what the dashboard shows (its hysteresis included)."""
+    from tui.app import EmbedtopApp
+    from tui.exporter import start
+    from tui.rules.checks import Status
+
+    target = DemoTarget("wrong-dims", tmp_path / "vllm.log").start()
+    port = free_port()
+    cfg = Config(url=target.url, log=target.log_path, model="Qwen3-Embedding-4B", interval=0.3, probe_interval=0.3)
+    exporter, stop = start([cfg], "127.0.0.1", port)
+    try:
+        app = EmbedtopApp(cfg, demo=target, exporter=exporter)
+        async with app.run_test(size=(120, 36)) as pilot:
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline and (
+                app.result("probe.dimensions") is None or app.result("probe.dimensions").status != Status.FAIL
+            ):
+                await pilot.pause(0.1)
+            await pilot.pause(1.3)  # the exporter is updated at most once a second
+            async with httpx.AsyncClient(trust_env=False) as c:
+                text = (await c.get(f"http://127.0.0.1:{port}/metrics")).text
+            shown = {r.id: r.status for r in app.results}
+    finally:
+        stop()
+        target.stop()
+    m = samples(text)
+    t = ("target", cfg.label)
+    assert shown["probe.dimensions"] == Status.FAIL
+    for check in ("probe.dimensions", "api.reachable", "vllm.startup"):
+        value = m[("embedtop_check_status", (("id", check), t))]
+        assert value == {Status.PASS: 0, Status.WARN: 1, Status.FAIL: 2}.get(shown[check], value), check
+    assert m[("embedtop_probe_dimensions", (t,))] == 1024
+
+
+def test_export_flag_is_checked_like_listen() -> None:
+    for args in (["watch", "--url", "http://127.0.0.1:9", "--export", "nope"], ["check", "--export", "127.0.0.1:9464"]):
+        proc = subprocess.run([sys.executable, "-m", "tui", *args], capture_output=True, text=True, timeout=30)
+        assert (
+            proc.returncode == 2
+            and proc.stderr.startswith("embedtop: error: --export")
+            and "Traceback" not in proc.stderr
+        )
+
+
 # ---------------------------------------------------------------- record and replay
 
 

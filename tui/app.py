@@ -85,6 +85,7 @@ class EmbedtopApp(App[None]):
         record: Path | Sequence[Path | None] | None = None,
         replay: list | None = None,
         speed: float = 1.0,
+        exporter: Any = None,
     ) -> None:
         super().__init__()
         cfgs = [cfg] if isinstance(cfg, Config) else list(cfg)
@@ -120,6 +121,8 @@ class EmbedtopApp(App[None]):
         self._closing = False
         self._last_manual: dict[str, float] = {}
         self._tab_status: dict[int, Status] = {}
+        self.exporter = exporter  # tui.exporter.Exporter serving /metrics beside the dashboard (watch --export)
+        self._exported = 0.0
 
     # ------------------------------------------------------------ the first target (one-target API)
 
@@ -345,6 +348,10 @@ class EmbedtopApp(App[None]):
                     self._draw(i)
             if self.multi:
                 self._draw_overview()
+        if self.exporter is not None and time.monotonic() - self._exported >= 1.0:
+            self._exported = time.monotonic()  # at most once a second: what the dashboard shows, as metrics
+            for t in self.targets:
+                self.exporter.update(t.cfg, t.store, t.results)
         first = self.targets[0].store
         if first.server is not None and first.probe is not None:
             self._mark("first_data_frame_s")

@@ -75,6 +75,11 @@ def _common(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
     p.add_argument("--record", help="append every sample and check change to this JSONL file (for replay)")
+    p.add_argument(
+        "--export",
+        metavar="HOST:PORT",
+        help="watch/demo: also serve the checklist as Prometheus metrics on HOST:PORT (as `embedtop export`)",
+    )
     p.add_argument("--openwebui", help="Open WebUI URL for a read-only link: its embedding config and file status")
     p.add_argument(
         "--openwebui-key-env",
@@ -247,8 +252,13 @@ def _run_demo(args: argparse.Namespace) -> int:
         ]
         from tui.app import EmbedtopApp
 
-        app = EmbedtopApp(cfgs, demo=targets, nvml=targets[0].nvml, record=_record_paths(args, cfgs))
-        app.run()
+        records = _record_paths(args, cfgs)
+        side, stop = _side_exporter(args, cfgs)
+        try:
+            EmbedtopApp(cfgs, demo=targets, nvml=targets[0].nvml, record=records, exporter=side).run()
+        finally:
+            if stop is not None:
+                stop()
         return 0
     finally:
         for t in targets:
@@ -270,11 +280,23 @@ def _run_watch(args: argparse.Namespace) -> int:
         print(f"embedtop: no --url given; watching {cfgs[0].url}", file=sys.stderr)
     from tui.app import EmbedtopApp
 
-    EmbedtopApp(cfgs, record=_record_paths(args, cfgs)).run()
+    records = _record_paths(args, cfgs)
+    side, stop = _side_exporter(args, cfgs)
+    try:
+        EmbedtopApp(cfgs, record=records, exporter=side).run()
+    finally:
+        if stop is not None:
+            stop()
     return 0
 
 
+def _dashboard_only(args: argparse.Namespace) -> None:
+    if getattr(args, "export", None):
+        fail("--export serves metrics beside the dashboard (watch, demo): headless, use `embedtop export --listen`")
+
+
 def _run_check(args: argparse.Namespace) -> int:
+    _dashboard_only(args)
     cfgs = _targets(args)
     if not 0 <= args.wait <= 86400:
         fail(f"--wait {args.wait} is out of range: use 0 to 86400 seconds")
@@ -283,11 +305,30 @@ def _run_check(args: argparse.Namespace) -> int:
     return headless.main(cfgs, args.wait, args.json)
 
 
-def _run_export(args: argparse.Namespace) -> int:
-    cfgs = _targets(args)
-    _host, _, port = args.listen.rpartition(":")
+def _address(flag: str, value: str) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
     if not port.isdigit() or not 0 < int(port) < 65536:
-        fail(f"--listen {args.listen!r} is not HOST:PORT: use e.g. --listen 127.0.0.1:9464")
+        fail(f"{flag} {value!r} is not HOST:PORT: use e.g. {flag} 127.0.0.1:9464")
+    return host or "127.0.0.1", int(port)
+
+
+def _side_exporter(args: argparse.Namespace, cfgs: list[Config]) -> tuple[Any, Any]:
+    """(exporter, stop) for --export beside the dashboard, or (None, None)."""
+    if not getattr(args, "export", None):
+        return None, None
+    host, port = _address("--export", args.export)
+    from tui import exporter
+
+    try:
+        return exporter.start(cfgs, host, port)
+    except OSError as exc:
+        fail(f"cannot listen on {args.export} ({exc.strerror or exc}): pick another --export")
+
+
+def _run_export(args: argparse.Namespace) -> int:
+    _dashboard_only(args)
+    cfgs = _targets(args)
+    _address("--listen", args.listen)
     from tui import exporter
 
     try:

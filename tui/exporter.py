@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, start_http_server
@@ -22,7 +23,7 @@ from tui.headless import Rounds
 from tui.logs import lifecycle
 from tui.model.store import Store
 from tui.rules.catalog import SPECS, evaluate
-from tui.rules.checks import Status
+from tui.rules.checks import CheckResult, Status
 from tui.rules.overview import target_processes
 
 STATUS_VALUE = {
@@ -93,9 +94,10 @@ class Exporter:
                 self.check.labels(cfg.label, spec.id).set(STATUS_VALUE[Status.UNKNOWN])
         self._last_probe: dict[str, float] = {}
 
-    def update(self, cfg: Config, store: Store) -> None:
+    def update(self, cfg: Config, store: Store, results: list[CheckResult] | None = None) -> None:
+        """`results`: what the dashboard shows (with its hysteresis); headless, the raw verdict of `store`."""
         name = cfg.label
-        for result in evaluate(store, cfg):
+        for result in results if results is not None else evaluate(store, cfg):
             self.check.labels(name, result.id).set(STATUS_VALUE[result.status])
         self.up.labels(name).set(1 if store.server is not None and store.server.ok else 0)
         p = store.probe
@@ -146,15 +148,26 @@ async def serve(
     """Poll every target forever (or `rounds` times, for tests), each on its own loop, and keep /metrics
     current."""
     targets = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
-    exporter = Exporter(targets)
-    server, thread = start_http_server(port, addr=host, registry=exporter.registry)
+    exporter, stop = start(targets, host, port)
     try:
         await asyncio.gather(*(_poll(exporter, cfg, nvml, rounds) for cfg in targets))
     finally:
+        stop()
+    return exporter
+
+
+def start(cfgs: list[Config], host: str, port: int) -> tuple[Exporter, Callable[[], None]]:
+    """Serve /metrics from a new Exporter on HOST:PORT (a thread); returns it and the function that stops
+    it. OSError when the address cannot be bound. Also used by `watch --export` beside the dashboard."""
+    exporter = Exporter(cfgs)
+    server, thread = start_http_server(port, addr=host, registry=exporter.registry)
+
+    def stop() -> None:
         server.shutdown()
         server.server_close()
         thread.join(timeout=5)
-    return exporter
+
+    return exporter, stop
 
 
 def main(cfgs: list[Config], listen: str) -> int:
