@@ -42,3 +42,12 @@ def test_embedtop_commands_in_it_parse() -> None:
     assert check[:2] == ["CMD", "embedtop"]
     ns = build_parser().parse_args(check[2:])
     assert ns.command == "check" and ns.url == "http://vllm:8000" and ns.wait == 10
+
+
+def test_targets_example_loads() -> None:
+    from tui.config import load_targets
+
+    a, b = load_targets({}, env={"EMBED_4B_KEY": "sk-x"}, config_path=ROOT / "examples" / "targets.toml")
+    assert (a.name, a.url, a.expected_dims, a.api_key) == ("embed-4b", "http://127.0.0.1:8000", 2560, "sk-x")
+    assert (b.name, b.docker, b.log, b.expected_dims, b.api_key) == ("embed-0.6b", "vllm-embed-small", None, 1024, None)
+    assert a.interval == b.interval == 5.0
