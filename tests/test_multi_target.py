@@ -401,3 +401,65 @@ def test_overview_row_of_a_down_target() -> None:
         None,
         None,
     )
+
+
+async def test_recordings_of_several_targets_replay_together(tmp_path: Path) -> None:
+    """Each target's recording (FILE.<name>.jsonl) replays into its own tab, on one shared time cursor,
+    to the same check transitions it recorded."""
+    from tui.app import EmbedtopApp
+    from tui.cli import _replay_name
+    from tui.model.recording import read
+
+    nvml = FakeNvml("healthy", card=H200, count=2)
+    demos = [
+        DemoTarget("healthy", tmp_path / f"v{i}.log", nvml=nvml, gpu_index=i, processes=True).start() for i in range(2)
+    ]
+    cfgs = [
+        Config(url=d.url, name=f"t{i}", log=d.log_path, model="Qwen3-Embedding-4B", interval=0.3, probe_interval=0.3)
+        for i, d in enumerate(demos)
+    ]
+    paths = [tmp_path / f"rec.t{i}.jsonl" for i in range(2)]
+    try:
+        app = EmbedtopApp(cfgs, demo=demos, nvml=nvml, record=paths)
+        async with app.run_test(size=(120, 36)) as pilot:
+            await _until(
+                pilot,
+                lambda: (
+                    app.result("probe.dimensions", 1) is not None
+                    and app.result("probe.dimensions", 1).status == Status.PASS
+                ),
+            )
+            demos[1].set_scenario("wrong-dims")
+            await _until(pilot, lambda: app.result("probe.dimensions", 1).status == Status.FAIL)
+            live = [[(e.check_id, e.new.value) for e in t.checklist.events] for t in app.targets]
+    finally:
+        for d in demos:
+            d.stop()
+    assert [_replay_name(p, paths) for p in paths] == ["t0", "t1"]
+    recordings = [list(read(p)) for p in paths]
+    recorded = [[(d["id"], d["new"]) for _, k, d in recs if k == "transition"] for recs in recordings]
+    assert recorded == live and ("probe.dimensions", "fail") in recorded[1]
+    assert ("probe.dimensions", "fail") not in recorded[0]
+    replay = EmbedtopApp(
+        [Config(url=c.url, name=c.name, log=c.log, model=c.model) for c in cfgs],
+        live=False,
+        replay=recordings,
+        speed=1000,
+    )
+    last = max(recs[-1][0] for recs in recordings)
+    async with replay.run_test(size=(120, 36)) as pilot:
+        await _until(pilot, lambda: replay.replay_pos == len(replay._samples), timeout=30)
+        await pilot.pause(0.3)
+        replayed = [[(e.check_id, e.new.value) for e in t.checklist.events] for t in replay.targets]
+        assert "replay of 2 targets" in replay.sub_title and replay.replay_t is not None and replay.replay_t <= last
+    assert replayed == recorded
+
+
+def test_replay_cli_bad_files_are_one_line(tmp_path: Path) -> None:
+    empty = tmp_path / "empty.jsonl"
+    empty.write_text("not json\n")
+    for files in ([str(tmp_path / "missing.jsonl")], [str(empty)]):
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "replay", *files], capture_output=True, text=True, timeout=30
+        )
+        assert proc.returncode == 2 and proc.stderr.startswith("embedtop: error:") and "Traceback" not in proc.stderr

@@ -104,12 +104,18 @@ class EmbedtopApp(App[None]):
         ]
         self.multi = n > 1
         self.active_index: int | None = None if self.multi else 0  # None: the overview tab
+        # Replay: one recording (a list of records) or one per target (a list of such lists).
         self.replay = replay
+        replays = [] if not replay else [replay] if isinstance(replay[0], tuple) else list(replay)
         self.speed = speed
         self.replay_t: float | None = None
-        # Replay: the samples in time order, the cursor (index of the next one) and the recorded changes.
-        self._samples = [(t, s) for t, kind, s in replay or () if kind != "transition"]
-        self._changes = sorted(t for t, kind, _ in replay or () if kind == "transition")
+        # The samples of every recording in time order (t, target index, sample), the cursor (index of
+        # the next one) and the times of the recorded status changes.
+        self._samples = sorted(
+            ((t, i, s) for i, recs in enumerate(replays) for t, kind, s in recs if kind != "transition"),
+            key=lambda x: x[0],
+        )
+        self._changes = sorted(t for recs in replays for t, kind, _ in recs if kind == "transition")
         self.replay_pos = 0
         self.shared_pollers: dict[str, Poller] = {}
         self.paused = False
@@ -195,10 +201,10 @@ class EmbedtopApp(App[None]):
             if self.paused:
                 await asyncio.sleep(0.1)
                 continue
-            t, sample = samples[self.replay_pos]
+            t, i, sample = samples[self.replay_pos]
             self.replay_pos += 1
             self.replay_t = t
-            self.targets[0].on_sample(sample)
+            self.targets[i].on_sample(sample)
             self.sub_title = self._subtitle()
             if self.replay_pos < len(samples):
                 gap = samples[self.replay_pos][0] - t
@@ -209,14 +215,16 @@ class EmbedtopApp(App[None]):
     def seek(self, when: float) -> None:
         """Move the replay cursor to `when`: every sample up to it is folded in at once (from the start
         again when going back, so the checklist's hysteresis sees the same sequence)."""
-        samples, target = self._samples, self.targets[0]
+        samples = self._samples
         if not samples:
             return
         if self.replay_t is not None and when < self.replay_t:
-            target.reset()
+            for target in self.targets:
+                target.reset()
             self.replay_pos = 0
         while self.replay_pos < len(samples) and samples[self.replay_pos][0] <= when:
-            target.on_sample(samples[self.replay_pos][1])
+            _, i, sample = samples[self.replay_pos]
+            self.targets[i].on_sample(sample)
             self.replay_pos += 1
         self.replay_t = samples[self.replay_pos - 1][0] if self.replay_pos else None
         self.sub_title = self._subtitle()
@@ -261,7 +269,8 @@ class EmbedtopApp(App[None]):
         if self.replay is not None:
             at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(self.replay_t)) if self.replay_t else "start"
             done = f"{100 * self.replay_pos / len(self._samples):.0f} %" if self._samples else "empty"
-            where = f"replay of {self.cfg.url} at {at} ({done}) ×{self.speed:g} · n > <"
+            what = self.cfg.url if not self.multi else f"{len(self.targets)} targets"
+            where = f"replay of {what} at {at} ({done}) ×{self.speed:g} · n > <"
         elif self.multi:
             active = self._active()
             where = f"{len(self.targets)} targets · " + (

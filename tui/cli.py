@@ -149,7 +149,9 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("--listen", default="127.0.0.1:9464", help="HOST:PORT for /metrics (default 127.0.0.1:9464)")
     _common(export)
     replay = sub.add_parser("replay", help="play a --record file back into the dashboard")
-    replay.add_argument("file", help="the recording (JSONL from --record)")
+    replay.add_argument(
+        "file", nargs="+", help="the recording (JSONL from --record); several (FILE.<name>.jsonl): one tab each"
+    )
     replay.add_argument("--speed", type=float, default=10.0, help="playback speed factor (default 10)")
     diag = sub.add_parser(
         "diagnose",
@@ -365,18 +367,35 @@ def _recording(path_text: str) -> list:
     return records
 
 
+def _replay_name(path: Path, others: list[Path]) -> str | None:
+    """FILE.<name>.jsonl (as --record writes for several targets) → name; one file needs none."""
+    if len(others) == 1:
+        return None
+    stem = path.stem  # without .jsonl
+    return stem.split(".", 1)[1] if "." in stem else stem
+
+
 def _run_replay(args: argparse.Namespace) -> int:
     from tui.model.samples import LogBatch, ServerSample
 
-    records = _recording(args.file)
     if not args.speed > 0:
         fail(f"--speed {args.speed} must be positive")
-    url = next((s.url for _, k, s in records if isinstance(s, ServerSample)), Config.url)
-    log = next((s.source for _, k, s in records if isinstance(s, LogBatch)), None)
-    cfg = Config(url=url, log=Path(log) if log else None)
+    paths = [Path(f).expanduser() for f in args.file]
+    if len(paths) > 16:
+        fail(f"{len(paths)} recordings: at most 16 at once")
+    recordings = [_recording(str(p)) for p in paths]
+    cfgs = []
+    for path, records in zip(paths, recordings, strict=True):
+        url = next((s.url for _, k, s in records if isinstance(s, ServerSample)), Config.url)
+        log = next((s.source for _, k, s in records if isinstance(s, LogBatch)), None)
+        cfgs.append(Config(url=url, log=Path(log) if log else None, name=_replay_name(path, paths)))
+    names = [c.label for c in cfgs]
+    if len(set(names)) < len(names):  # two recordings of one target, or names that clash: number them
+        cfgs = [replace(c, name=f"{i + 1}-{c.label}") for i, c in enumerate(cfgs)]
     from tui.app import EmbedtopApp
 
-    EmbedtopApp(cfg, live=False, replay=records, speed=args.speed).run()
+    replay = recordings[0] if len(recordings) == 1 else recordings
+    EmbedtopApp(cfgs, live=False, replay=replay, speed=args.speed).run()
     return 0
 
 
