@@ -8,11 +8,15 @@ Formats (shared/docs/vllm-facts.md §1 and the real 0.32 captures):
 - uvicorn access:       `INFO:     127.0.0.1:50902 - "POST /v1/embeddings HTTP/1.1" 200 OK`
 - uvicorn lifecycle:    `INFO:     Application startup complete.`
 - 0.8–0.30 also put `(Proc pid=N) ` before uvicorn lines, tracebacks and tqdm bars.
+- JSON records (`--logging-config.formatter json`, 0.3x; python-json-logger): `{"asctime", "levelname",
+  "name", "processName", "process", "message", "vllm_process_name", "exc_info"?}` — one per record,
+  uvicorn's included (`parse_json_record`; tests/captures/vllm-0.32-json are real 0.32 captures).
 Anything else (bare tracebacks, Python warnings, tqdm bars) is kind "other" with `msg` = the text.
 """
 
 from __future__ import annotations
 
+import json
 import re
 from dataclasses import dataclass
 
@@ -102,6 +106,45 @@ def parse_line(raw: str) -> LogLine:
         if m is not None:
             return LogLine(text, None, "other", m["proc"], _pid(m), msg=m["msg"])
     return LogLine(text, msg=text)
+
+
+ASCTIME_RE = re.compile(r"\d{4}-(\d\d-\d\d \d\d:\d\d:\d\d)")
+
+
+def parse_json_record(text: str) -> list[LogLine] | None:
+    """One JSON log record as the lines vLLM's text format would print (None: not a JSON record).
+
+    A record's message and its `exc_info` traceback become one line each with the record's prefix
+    (as vLLM's text formatter repeats it), so grouping, the lifecycle and the catalog read them as
+    usual. The lines are shown in that text layout: `(APIServer pid=494) INFO 11-28 10:20:03
+    [vllm.entrypoints.launchers.api_server.entry] Starting vLLM server on …` — the logger name where
+    the text format has `file.py:N`. uvicorn's records read like uvicorn's own lines."""
+    try:
+        record = json.loads(text)
+    except ValueError:
+        return None
+    if not isinstance(record, dict) or not isinstance(record.get("message"), str) or "levelname" not in record:
+        return None
+    level = str(record["levelname"]).upper()
+    level = level if level in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL") else None
+    name = str(record.get("name") or "")
+    body = record["message"]
+    exc = record.get("exc_info")
+    if isinstance(exc, str) and exc:
+        body += "\n" + exc
+    pieces = [clean(x) for x in body.split("\n")]
+    if name.startswith("uvicorn"):
+        prefix = f"{(level or 'INFO') + ':':<9} "
+        first = parse_line(prefix + pieces[0])
+        return [first, *(LogLine(piece, level, msg=piece) for piece in pieces[1:])]
+    pid = record.get("process")
+    pid = pid if isinstance(pid, int) else None
+    proc = record.get("vllm_process_name") or record.get("processName")
+    proc = proc if isinstance(proc, str) and proc else None
+    stamp = ASCTIME_RE.match(str(record.get("asctime") or ""))
+    ts = stamp.group(1) if stamp else None
+    head = (f"({proc} pid={pid}) " if proc and pid is not None else "") + f"{level} {ts or ''} [{name}] "
+    return [LogLine(head + piece, level, "vllm", proc, pid, ts, name or None, piece) for piece in pieces]
 
 
 # ------------------------------------------------------------------ the periodic stats line

@@ -5,11 +5,21 @@ Shared by the file tail and the command tails (docker, journald). Never raises o
 
 from __future__ import annotations
 
-from tui.logs.parse import parse_line
+from tui.logs.parse import parse_json_record, parse_line
 from tui.model.samples import LogLine
 
 MAX_LINE = 16 * 1024  # longer lines are cut: a 1 MB line must not reach the screen whole
 PARTIAL_FLUSH_POLLS = 2  # a last line without newline is shown after this many polls with no new bytes
+
+
+def _parse(text: str, out: list[LogLine]) -> None:
+    """One line of text → parsed line(s): a JSON record may hold a traceback (several lines)."""
+    if text[:1] == "{" and '"levelname"' in text:
+        records = parse_json_record(text)
+        if records is not None:
+            out.extend(records)
+            return
+    out.append(parse_line(text))
 
 
 def _cut(line: str) -> str:
@@ -58,7 +68,7 @@ class LineSplitter:
                 if "\r" in line:
                     self._emit_text(line, out)
                 elif line and not line.isspace():
-                    out.append(parse_line(line))
+                    _parse(line, out)
         self._keep(rest)
         return out
 
@@ -101,6 +111,6 @@ class LineSplitter:
             # CRLF endings, or tqdm redrawing one line with bare CRs: each piece is a line.
             for piece in text.split("\r"):
                 if piece.strip():
-                    out.append(parse_line(piece))
+                    _parse(piece, out)
         elif text.strip():
-            out.append(parse_line(text))
+            _parse(text, out)
