@@ -52,7 +52,13 @@ async def shoot(name: str, fault: str | None) -> Path:
                 deadline = time.monotonic() + 10
                 while time.monotonic() < deadline and not any(r.status.value == "fail" for r in app.results):
                     await pilot.pause(0.1)
-                await pilot.pause(1.5)
+                # Let the hysteresis settle: checks fed by slower polls (the 2 s process scan) turn later.
+                settled, last, since = time.monotonic() + 15, None, time.monotonic()
+                while time.monotonic() < settled and time.monotonic() - since < 4.5:
+                    now = {r.id: r.status for r in app.results}
+                    if now != last:
+                        last, since = now, time.monotonic()
+                    await pilot.pause(0.1)
             app.sub_title = app._subtitle()
             await pilot.pause(0.3)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
