@@ -82,7 +82,11 @@ def test_lifecycle_facts_and_the_kill_from_a_json_log() -> None:
     assert run.facts["listen"] == "http://127.0.0.1:8123"
     assert {560, 614, 494} <= set(state.pids)  # the log names the engine and worker processes
     report = diagnose(KILL)
-    assert not report.healthy and report.state.root_cause() is not None and report.state.root_cause().pattern.id == "engine.worker_died"
+    assert (
+        not report.healthy
+        and report.state.root_cause() is not None
+        and report.state.root_cause().pattern.id == "engine.worker_died"
+    )
     root = report.state.root_cause()
     assert "exit code: None" in root.line and "`None` means" in root.pattern.cause
 

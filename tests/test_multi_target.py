@@ -463,3 +463,36 @@ def test_replay_cli_bad_files_are_one_line(tmp_path: Path) -> None:
             [sys.executable, "-m", "tui", "replay", *files], capture_output=True, text=True, timeout=30
         )
         assert proc.returncode == 2 and proc.stderr.startswith("embedtop: error:") and "Traceback" not in proc.stderr
+
+
+def _host(procs: tuple[VllmProcess, ...], gone: tuple[VllmProcess, ...] = (), t: float = 2.0) -> HostSample:
+    return HostSample(t, 5.0, GiB, 8 * GiB, 0, 0, procs, gone)
+
+
+def test_a_restart_is_history_and_a_death_is_a_failure_of_its_own_target() -> None:
+    a_api, a_core, a_worker = (
+        _proc(100, "api-server", 1, 8000),
+        _proc(101, "engine-core", 100),
+        _proc(102, "worker", 101),
+    )
+    b_api, b_core, b_worker = (
+        _proc(200, "api-server", 1, 8001),
+        _proc(201, "engine-core", 200),
+        _proc(202, "worker", 201),
+    )
+    a, b = Config(url="http://127.0.0.1:8000"), Config(url="http://127.0.0.1:8001")
+
+    def verdict(store: Store, cfg: Config):
+        return {r.id: r for r in evaluate(store, cfg)}["vllm.process"]
+
+    # Target A restarts its engine (new pids for the same roles): passing, the restart in the evidence.
+    store = Store()
+    store.apply(_host((a_api, a_core, a_worker, b_api, b_core, b_worker), t=1.0))
+    new_core, new_worker = _proc(301, "engine-core", 100), _proc(302, "worker", 301)
+    store.apply(_host((a_api, new_core, new_worker, b_api, b_core, b_worker), gone=(a_core, a_worker)))
+    r = verdict(store, a)
+    assert r.status == Status.PASS and any("restarted: worker pid 102" in e for e in r.evidence)
+    # Target B's worker and engine die and nothing replaces them: B fails, A (whose own are alive) passes.
+    store.apply(_host((a_api, new_core, new_worker, b_api), gone=(b_core, b_worker), t=3.0))
+    assert verdict(store, b).status == Status.FAIL and "pid 202 exited" in verdict(store, b).summary
+    assert verdict(store, a).status == Status.PASS

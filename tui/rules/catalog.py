@@ -236,10 +236,16 @@ def check_process(store: Store, cfg: Config) -> CheckResult:
     if host is None:
         return _result("vllm.process", Status.UNKNOWN, "waiting for the first process scan")
     port = urlsplit(cfg.url).port or (443 if cfg.url.startswith("https") else 80)
-    procs = list(host.processes)
+    own = target_processes(store, cfg)
+    procs = list(own if own is not None else host.processes)
     api = [p for p in procs if p.role == "api-server"]
     ours = [p for p in api if p.port == port] or api
-    gone = sorted(store.gone.items(), key=lambda kv: kv[1][0])
+    # A vanished process matters while nothing has taken its place: after a restart (new pids for the same
+    # roles) the old ones are history, said in the evidence, not a failure.
+    roles_now = {p.role for p in procs}
+    history = sorted(store.gone.items(), key=lambda kv: kv[1][0])
+    gone = [(pid, info) for pid, info in history if info[1] not in roles_now]
+    replaced = [(pid, info) for pid, info in history if info[1] in roles_now]
     evidence = [
         f"{p.role} pid {p.pid} · RSS {p.rss / 1024**3:.1f} GiB · CPU {p.cpu_percent:.0f}%"
         + (f" · container {p.container}" if p.container else "")
@@ -272,6 +278,9 @@ def check_process(store: Store, cfg: Config) -> CheckResult:
                 [f"{hms(t)} process {pid} ({title}) is gone", *cause, *evidence],
                 root.pattern.fix if root is not None else fix,
             )
+    if replaced:
+        pid, (t, role, _title) = replaced[-1]
+        evidence.append(f"{hms(t)} restarted: {role} pid {pid} exited and was replaced (a new {role} runs)")
     if ours:
         main = ours[0]
         model = f" serving {main.served_name or main.model}" if (main.served_name or main.model) else ""
