@@ -496,3 +496,25 @@ def test_a_restart_is_history_and_a_death_is_a_failure_of_its_own_target() -> No
     store.apply(_host((a_api, new_core, new_worker, b_api), gone=(b_core, b_worker), t=3.0))
     assert verdict(store, b).status == Status.FAIL and "pid 202 exited" in verdict(store, b).summary
     assert verdict(store, a).status == Status.PASS
+
+
+def test_which_urls_point_at_this_host_without_dns() -> None:
+    from tui.rules.overview import is_local
+
+    here = HostSample(
+        1.0, 5.0, GiB, 8 * GiB, 0, 0, (_proc(100, "api-server", 1, 8000),), (), "gpu-7", ("10.0.0.5", "fd00::5")
+    )
+    assert all(
+        is_local(h, here) for h in ("127.0.0.1", "localhost", "::1", "GPU-7", "10.0.0.5", "fd00::5", "127.0.1.1")
+    )
+    assert not any(is_local(h, here) for h in ("10.0.0.6", "gpu-8", "gpu-7.example.com"))
+    store = Store()
+    store.apply(here)
+    assert [p.pid for p in target_processes(store, Config(url="http://gpu-7:8000")) or ()] == [100]
+    assert [p.pid for p in target_processes(store, Config(url="http://10.0.0.5:8000")) or ()] == [100]
+    assert target_processes(store, Config(url="http://gpu-8:8000")) is None
+    # The real collector reports this machine's name and addresses.
+    from tui.collectors.procs import HostCollector
+
+    sample = HostCollector().collect()
+    assert sample.hostname and "127.0.0.1" in sample.addresses and is_local(sample.hostname, sample)

@@ -11,6 +11,7 @@ process we can see is tagged with its docker container id from /proc/PID/cgroup.
 from __future__ import annotations
 
 import re
+import socket
 import time
 from pathlib import Path
 
@@ -70,6 +71,9 @@ def container_of(pid: int) -> str | None:
     return m.group(1)[:12] if m else None
 
 
+INET = (socket.AF_INET, socket.AF_INET6)
+
+
 class HostCollector:
     """Host CPU / RAM / swap and the vLLM processes. Keeps psutil.Process objects between polls so
     per-process CPU % is measured over the poll interval."""
@@ -79,6 +83,13 @@ class HostCollector:
     def __init__(self) -> None:
         self._procs: dict[int, psutil.Process] = {}
         self._seen: dict[int, VllmProcess] = {}
+        self._hostname = socket.gethostname()
+        try:  # interface addresses (no DNS): a target URL with one of them is on this host
+            nics = psutil.net_if_addrs().values()
+            ips = {a.address.split("%", 1)[0] for nic in nics for a in nic if a.family in INET}
+            self._addresses = tuple(sorted(ips))
+        except OSError:
+            self._addresses = ()
         psutil.cpu_percent(None)  # prime the host CPU counter
 
     def collect(self) -> HostSample:
@@ -122,4 +133,6 @@ class HostCollector:
             swap_total=sw.total,
             processes=tuple(sorted(found, key=lambda p: (p.role != "api-server", p.pid))),
             gone=gone,
+            hostname=self._hostname,
+            addresses=self._addresses,
         )

@@ -288,6 +288,8 @@ class HostSample:
     swap_total: int
     processes: tuple[VllmProcess, ...] = ()
     gone: tuple[VllmProcess, ...] = ()  # vLLM processes seen last poll and gone now
+    hostname: str = ""  # this host's name and interface addresses: which target URLs point here
+    addresses: tuple[str, ...] = ()
 
     @property
     def ok(self) -> bool:

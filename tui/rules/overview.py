@@ -2,21 +2,19 @@
 and which vLLM processes on this host belong to a target.
 
 A target's processes are found by port: the `vllm serve` API server whose `--port` is the port of the
-target's URL (for a URL that points at this host), plus its descendants (EngineCore, workers). When
-no API server here has that port (a remote URL, docker port mapping, another PID namespace), the
-answer is None: "not known", never a guess.
+target's URL (for a URL that points at this host: loopback, its name or an interface address), plus its
+descendants (EngineCore, workers). When no API server here has that port (a remote URL, docker port
+mapping, another PID namespace), the answer is None: "not known", never a guess.
 """
 
 from __future__ import annotations
 
 import ipaddress
-import socket
 from dataclasses import dataclass
-from functools import lru_cache
 from urllib.parse import urlsplit
 
 from tui.config import Config
-from tui.model.samples import VllmProcess
+from tui.model.samples import HostSample, VllmProcess
 from tui.model.store import Store
 from tui.model.window import percentiles
 from tui.rules.checks import CheckResult, Status, worst_first
@@ -24,16 +22,17 @@ from tui.rules.checks import CheckResult, Status, worst_first
 P95_POINTS = 60  # the probe panel's sparkline window
 
 
-@lru_cache(maxsize=64)
-def _is_local(host: str) -> bool:
-    if host in ("localhost", "0.0.0.0", "::"):
+def is_local(host: str, sample: HostSample) -> bool:
+    """Does a URL's host name the machine the process scan ran on? Its name or one of its interface
+    addresses, or loopback — never a DNS lookup (this runs on the UI thread)."""
+    host = host.lower()
+    if host in ("localhost", "0.0.0.0", "::") or (sample.hostname and host == sample.hostname.lower()):
         return True
     try:
-        if ipaddress.ip_address(host).is_loopback:
-            return True
+        ip = ipaddress.ip_address(host)
     except ValueError:
-        pass
-    return host in (socket.gethostname(), socket.getfqdn())
+        return False  # another name: not resolved here, so not known to be this host
+    return ip.is_loopback or str(ip) in sample.addresses
 
 
 def url_port(url: str) -> int:
@@ -64,7 +63,7 @@ def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
     (a complete tree of ours beside another server's) they are left out."""
     host = store.host
     parts = urlsplit(cfg.url)
-    if host is None or not _is_local(parts.hostname or ""):
+    if host is None or not is_local(parts.hostname or "", host):
         return None
     port = url_port(cfg.url)
     procs = list(host.processes)
