@@ -518,3 +518,27 @@ def test_which_urls_point_at_this_host_without_dns() -> None:
 
     sample = HostCollector().collect()
     assert sample.hostname and "127.0.0.1" in sample.addresses and is_local(sample.hostname, sample)
+
+
+async def test_one_demo_targets_engine_dies_beside_others(three_demos) -> None:
+    """The demo's stand-in engine processes descend from no API server (like orphans): a dead engine of
+    one target must not be taken as replaced by another target's live worker, and a restart must pass."""
+    from tui.app import EmbedtopApp
+
+    targets, cfgs, nvml = three_demos
+    app = EmbedtopApp(cfgs, demo=targets, nvml=nvml)
+    async with app.run_test(size=(120, 36)) as pilot:
+
+        def status(i: int, check: str = "vllm.process") -> Status | None:
+            r = app.result(check, i)
+            return r.status if r is not None else None
+
+        await _until(pilot, lambda: all(status(i) == Status.PASS for i in range(3)))
+        dead_worker = targets[0].procs.pid("worker")
+        targets[0].set_scenario("engine-dead")
+        await _until(pilot, lambda: status(0) == Status.FAIL)
+        assert f"worker pid {dead_worker} exited" in app.result("vllm.process", 0).summary
+        assert status(1) == Status.PASS and status(2) == Status.PASS
+        targets[0].set_scenario("healthy")  # a restart: new engine processes, named by its log
+        await _until(pilot, lambda: status(0) == Status.PASS)
+        assert any("restarted" in e for e in app.result("vllm.process", 0).evidence)

@@ -242,7 +242,8 @@ def check_process(store: Store, cfg: Config) -> CheckResult:
     ours = [p for p in api if p.port == port] or api
     # A vanished process matters while nothing has taken its place: after a restart (new pids for the same
     # roles) the old ones are history, said in the evidence, not a failure.
-    roles_now = {p.role for p in procs}
+    sure = target_processes(store, cfg, strict=True)  # a replacement must surely be ours
+    roles_now = {p.role for p in (sure if sure is not None else procs)}
     history = sorted(store.gone.items(), key=lambda kv: kv[1][0])
     gone = [(pid, info) for pid, info in history if info[1] not in roles_now]
     replaced = [(pid, info) for pid, info in history if info[1] in roles_now]

@@ -53,14 +53,15 @@ def _tree(processes: list[VllmProcess], roots: set[int]) -> set[int]:
     return mine
 
 
-def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
+def target_processes(store: Store, cfg: Config, strict: bool = False) -> list[VllmProcess] | None:
     """This target's vLLM processes here, or None when unknown (no local API server on its port).
 
-    Ours: the API server on the target's port and its descendants, and processes the target's own log
-    names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours. Engine
-    processes that descend from no API server (orphans, or a launcher that is not vLLM's) are counted as
-    ours when no other vLLM server runs here, or when ours has no engine process of its own — otherwise
-    (a complete tree of ours beside another server's) they are left out."""
+    Surely ours: the API server on the target's port and its descendants, and processes the target's
+    own log names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours.
+    Engine processes that descend from no API server (orphans, or a launcher that is not vLLM's) are
+    counted as ours too — unless `strict` — when no other vLLM server runs here, or when ours has no
+    engine process of its own; otherwise (a complete tree of ours beside another server's) they are
+    left out."""
     host = store.host
     parts = urlsplit(cfg.url)
     if host is None or not is_local(parts.hostname or "", host):
@@ -74,7 +75,7 @@ def target_processes(store: Store, cfg: Config) -> list[VllmProcess] | None:
     mine = _tree(procs, {p.pid for p in api if p.port == port} | {p.pid for p in procs if p.pid in named})
     others = _tree(procs, {p.pid for p in api if p.port != port}) - mine
     own_engine = any(p.role != "api-server" for p in procs if p.pid in mine)
-    if others and own_engine:
+    if strict or (others and own_engine):
         return [p for p in procs if p.pid in mine]
     return [p for p in procs if p.pid not in others]
 
