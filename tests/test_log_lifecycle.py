@@ -168,13 +168,16 @@ def test_5xx_during_shutdown_are_not_a_request_failure() -> None:
 def test_request_bursts_from_access_lines() -> None:
     state = feed("logs/runB-full-session.log")
     ids = {f.id: f.count for f in state.findings_for("vllm.requests")}
-    assert ids["request.bad_request"] == 12 and ids["request.not_found"] == 4
+    assert ids["request.bad_request"] == 12 and ids["request.not_found"] == 3
+    # the 404 on /v1/embeddings itself is a model name the server does not serve: client.model_name's
+    (wrong_model,) = state.findings_for("client.model_name")
+    assert wrong_model.id == "request.model_not_found" and '"POST /v1/embeddings HTTP/1.1" 404' in wrong_model.line
 
 
 def test_401_without_api_key() -> None:
     state = LogState(now=NOW)
     state.feed(parse_line('INFO:     172.17.0.3:4000 - "POST /v1/embeddings HTTP/1.1" 401 Unauthorized'))
-    (finding,) = state.findings_for("vllm.requests")
+    (finding,) = state.findings_for("api.auth")
     assert finding.id == "request.unauthorized" and "api-key" in finding.pattern.fix.lower()
 
 

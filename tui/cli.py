@@ -400,7 +400,7 @@ def _run_replay(args: argparse.Namespace) -> int:
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
-    from tui.logs.diagnose import diagnose, render_json, render_text
+    from tui.logs.diagnose import NotALog, diagnose, render_json, render_text
 
     if args.recording:
         import time as _time
@@ -419,6 +419,10 @@ def _run_diagnose(args: argparse.Namespace) -> int:
         report = diagnose(path)
     except FileNotFoundError:
         fail(f"--log {str(path)!r} does not exist: pass the saved log, e.g. `docker logs vllm > vllm.log 2>&1`")
+    except NotALog:
+        fail(
+            f"--log {str(path)!r} is binary data, not a text log: pass the saved log text (`docker logs vllm > vllm.log 2>&1`)"
+        )
     except OSError as exc:
         fail(f"cannot read --log {str(path)!r} ({exc.strerror or exc}): check its permissions")
     print(render_json(report) if args.json else render_text(report))

@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from tui.logs.access import path_kind
+
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
 
@@ -55,6 +57,8 @@ class AccessRule:
     meaning: str
     cause: str
     fix: str
+    check: str = "vllm.requests"  # the checklist item these requests belong to
+    kinds: frozenset[str] = frozenset()  # path kinds (tui.logs.access.path_kind) instead of a prefix
 
 
 class CatalogError(ValueError):
@@ -95,7 +99,18 @@ def _rule(entry: dict) -> AccessRule:
         meaning=entry["meaning"],
         cause=entry["cause"],
         fix=entry["fix"],
+        check=entry.get("check", "vllm.requests"),
+        kinds=frozenset(entry.get("kinds", ())),
     )
+
+
+def access_matches(rule: AccessRule, status: int, path: str) -> bool:
+    """Whether an access line (status, path without its query) counts for the rule."""
+    if status not in rule.statuses:
+        return False
+    if rule.kinds:
+        return path_kind(path) in rule.kinds
+    return path.startswith(rule.path_prefix)
 
 
 def load(path: Path = CATALOG_PATH) -> tuple[tuple[LogPattern, ...], tuple[AccessRule, ...]]:

@@ -15,8 +15,18 @@ from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from tui.logs import catalog
+from tui.logs import advice, catalog
+from tui.logs.failures import (
+    QUIET_S,
+    RunFailures,
+    Suspect,
+    pattern_for,
+    request_level,
+    standalone,
+    suspect_from_chain,
+)
 from tui.logs.parse import EXCEPTION_RE, Stats, parse_stats
+from tui.logs.tracebacks import TRACEBACK, Chain, ChainTracker
 from tui.model.samples import LogLine
 
 NOT_STARTED = "not-started"
@@ -83,7 +93,13 @@ MSG_START_RE = re.compile(
 
 # Facts worth showing, read from INFO lines: name → regex with one or two groups.
 _FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("version", re.compile(r"(?:vLLM API server version |█  version |vLLM server version )([^\s,]+)")),
+    (
+        "version",
+        re.compile(
+            r"(?:vLLM API server version |█  version |vLLM server version )([^\s,]+)|"
+            r"Initializing an? (?:V\d )?LLM engine \(v([^\s)]+)\)"
+        ),
+    ),
     ("model", re.compile(r"(?:█  model\s+|serving model )(\S+)")),
     ("architecture", re.compile(r"Resolved architecture: (\w+)")),
     ("max_model_len", re.compile(r"Using max model len (\d+)")),
@@ -100,13 +116,16 @@ _FACTS: tuple[tuple[str, re.Pattern[str]], ...] = (
 
 @dataclass(frozen=True)
 class Finding:
-    """A catalog failure seen in the log, with the line that proves it and when it was logged."""
+    """A failure seen in the log, with the line that proves it and when it was logged."""
 
     pattern: catalog.LogPattern | catalog.AccessRule
     line: str
     t: float
-    check: str  # the checklist item it turns: vllm.startup, vllm.engine or vllm.requests
+    check: str  # the checklist item it turns: vllm.startup, vllm.engine, vllm.requests, client.*, api.auth
     count: int = 1  # access rules: how many lines in the window
+    line_no: int = 0  # 1-based line of the input (0: unknown)
+    context: tuple[str, ...] = ()  # lines that explain it (a warning just before), already formatted
+    structural: bool = False  # found from the log's structure, not a catalog entry
 
     @property
     def id(self) -> str:
@@ -121,9 +140,28 @@ class Run:
     facts: dict[str, str] = field(default_factory=dict)
     findings: list[Finding] = field(default_factory=list)
     first_error: tuple[str, float] | None = None  # first exception line, for failures no entry names
+    failures: RunFailures = field(default_factory=RunFailures)
+    start_no: int = 0  # line number where the run starts
+
+    @property
+    def crashed(self) -> bool:
+        return self.failures.fatal is not None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """A finished run of a log with several starts (a restart loop): how far it got and why it ended."""
+
+    start: float | None
+    start_no: int
+    furthest: str  # the furthest phase it reached
+    last_phase: str
+    root: Finding | None
+    phases: tuple[tuple[str, float], ...]
 
 
 MAX_PIDS = 64
+MAX_RUNS = 16
 
 
 class LogState:
@@ -146,6 +184,10 @@ class LogState:
         self.pids: dict[int, str] = {}  # pid → process name the log's `(Proc pid=N)` prefixes name, newest last
         self._ts_cache: tuple[str, float] = ("", 0.0)
         self._now = now
+        self.line_no = 0
+        self.chains = ChainTracker()
+        self.history: deque[RunSummary] = deque(maxlen=MAX_RUNS)  # earlier runs, oldest first
+        self.finished = False
 
     # ------------------------------------------------------------------ feeding
 
@@ -155,14 +197,18 @@ class LogState:
 
     def feed(self, line: LogLine, t_read: float | None = None) -> None:
         """Fold one line in. `t_read` is when it was read live (None: a backlog or a saved log)."""
+        self.line_no += 1
+        n = self.line_no
         t = self._time(line, t_read)
         if line.pid is not None and line.pid not in self.pids:
             self.pids[line.pid] = line.proc or ""
             if len(self.pids) > MAX_PIDS:
                 del self.pids[next(iter(self.pids))]
         kind = line.kind
+        for chain in self.chains.feed(line, n, t):
+            self._chain(chain)
         if kind == "access":
-            self._access(line, t)
+            self._access(line, t, n)
             return
         level = line.level
         if (kind == "vllm" and level in ("INFO", "DEBUG")) or kind == "uvicorn":
@@ -176,19 +222,41 @@ class LogState:
                 stats = parse_stats(msg)
                 if stats is not None:
                     self.stats, self.stats_t = stats, t
+                    self.run.failures.recovered()
                     if self.phase == NOT_STARTED:
                         self._set(RUNNING, t)
-        if level != "DEBUG":
-            hit = catalog.match(line.text, level if kind == "vllm" else None)
-            if hit is not None:
-                self._finding(hit[0], line.text, t)
-            elif (
-                self.run.first_error is None
-                and not self.in_shutdown
-                and level in (None, "ERROR", "CRITICAL")
-                and EXCEPTION_RE.match(line.msg)
-            ):
-                self.run.first_error = (line.text, t)
+        if level == "DEBUG" or (level == "INFO" and kind != "other"):
+            if level == "INFO":
+                self._info_match(line, t, n)
+            return
+        if level == "WARNING":
+            self.run.failures.warnings.append((line, t))
+        hit = catalog.match(line.text, level if kind == "vllm" else None)
+        if hit is not None:
+            self._finding(hit[0], line.text, t, n)
+        elif (
+            self.run.first_error is None
+            and not self.in_shutdown
+            and level in (None, "ERROR", "CRITICAL")
+            and EXCEPTION_RE.match(line.msg)
+        ):
+            self.run.first_error = (line.text, t)
+        if level == "WARNING" or self.in_shutdown:
+            return
+        in_chain = self.chains.open_for(line) or line.msg.startswith(TRACEBACK)
+        if not in_chain and (level in ("ERROR", "CRITICAL") or kind == "other"):
+            suspect = standalone(line, n, t)
+            if suspect is not None:
+                self.run.failures.add(suspect)
+                if suspect.exc_type == "ArgumentError":
+                    self._fatal(line, n, t)  # argparse exits right after its error line
+        if (level is not None or kind == "other") and advice.fatal_signal(line.msg or line.text):
+            self._fatal(line, n, t)
+
+    def _info_match(self, line: LogLine, t: float, n: int) -> None:
+        hit = catalog.match(line.text, "INFO")
+        if hit is not None:
+            self._finding(hit[0], line.text, t, n)
 
     def _time(self, line: LogLine, t_read: float | None) -> float:
         ts = line.ts
@@ -224,13 +292,35 @@ class LogState:
                 return
 
     def _new_run(self, t: float) -> None:
+        if self.starts:
+            self._end_run()
+            self.history.append(self.summary())
         self.starts += 1
-        self.run = Run()
+        self.run = Run(start_no=self.line_no)
         self.in_shutdown = False
         self.ready_at = None
         self.stats = None
         self.phase = NOT_STARTED
         self._set(STARTING, t)
+
+    def summary(self) -> RunSummary:
+        """The current run, as a restart loop's report shows it."""
+        run = self.run
+        furthest = max((p for p, _ in run.phases), key=_rank, default=NOT_STARTED)
+        if self.ready_at is not None and _rank(furthest) < _rank(READY):
+            furthest = READY
+        return RunSummary(
+            run.phases[0][1] if run.phases else None,
+            run.start_no,
+            furthest if furthest != CRASHED else self._before_crash(),
+            self.phase,
+            self.root_cause(),
+            tuple(run.phases),
+        )
+
+    def _before_crash(self) -> str:
+        phases = [p for p, _ in self.run.phases if p != CRASHED]
+        return max(phases, key=_rank, default=NOT_STARTED)
 
     def _facts(self, msg: str) -> None:
         for name, regex in _FACTS:
@@ -238,26 +328,30 @@ class LogState:
             if m is not None:
                 self.run.facts[name] = next(g for g in m.groups() if g is not None)
 
-    def _access(self, line: LogLine, t: float) -> None:
+    def _access(self, line: LogLine, t: float, n: int = 0) -> None:
         status, path = line.status, line.path
         if status is None or path is None:
             return
+        if 200 <= status < 300 and not self.in_shutdown:
+            self.run.failures.recovered()  # it answers: earlier errors did not stop it
         if self.phase == NOT_STARTED and 200 <= status < 300:
             self._set(RUNNING, t)  # joined a running server: its startup is not in what we read
         if line.ours:
             return
-        if path.startswith("/v1/"):
+        bare = path.split("?", 1)[0]
+        if bare.startswith("/v1/"):
             self.requests_total += 1
-            if self.phase in (READY, RUNNING) and 200 <= line.status < 300:
+            if self.phase in (READY, RUNNING) and 200 <= status < 300:
                 self._set(SERVING, t)
-            if self.in_shutdown and line.status >= 500:
-                return  # requests aborted by a shutdown: the phase says it, not a request failure
-            for rule in catalog.ACCESS_RULES:
-                if line.status in rule.statuses and path.startswith(rule.path_prefix):
-                    self.windows[rule.id].append(t)
-                    count = self.count_access(rule, t)
-                    if count >= rule.min_count:
-                        self._add(Finding(rule, line.text, t, "vllm.requests", count))
+        if self.in_shutdown and status >= 500:
+            return  # requests aborted by a shutdown: the phase says it, not a request failure
+        for rule in catalog.ACCESS_RULES:
+            if catalog.access_matches(rule, status, bare):
+                self.windows[rule.id].append(t)
+                count = self.count_access(rule, t)
+                if count >= rule.min_count:
+                    self._add(Finding(rule, line.text, t, rule.check, count, n))
+                break
 
     def count_access(self, rule: catalog.AccessRule, now: float) -> int:
         """How many (not ours) access lines matching the rule fell in its window up to `now`."""
@@ -267,20 +361,141 @@ class LogState:
             window.popleft()
         return len(window)
 
-    def _finding(self, pattern: catalog.LogPattern, text: str, t: float) -> None:
+    def _finding(self, pattern: catalog.LogPattern, text: str, t: float, n: int = 0) -> None:
         if pattern.scope == "request":
-            self._add(Finding(pattern, text, t, "vllm.requests"))
+            self._add(Finding(pattern, text, t, "vllm.requests", line_no=n))
             return
         if self.in_shutdown:
             return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (vllm-facts §2)
-        # After "ready" it is the engine; in a log that starts mid-run (no startup seen), the
-        # engine.* entries (deaths of a running engine) are too.
-        started = any(phase == STARTING for phase, _ in self.run.phases)
-        running = self.ready_at is not None or self.phase in UP or (not started and pattern.id.startswith("engine."))
-        check = "vllm.engine" if running else "vllm.startup"
-        self._add(Finding(pattern, text, t, check))
+        check = self._check_for(pattern.id)
         if pattern.severity == "fail":
-            self._set(CRASHED, t)
+            self._fatal_check(check, t)
+            check = self.run.failures.fatal[3] if self.run.failures.fatal else check
+        self._add(Finding(pattern, text, t, check, line_no=n))
+        if pattern.severity == "fail":
+            self._refresh_structural()
+
+    def _check_for(self, pattern_id: str) -> str:
+        """A startup.* entry is a startup failure whatever uvicorn printed before it (a bind error follows
+        'Application startup complete' in 0.6); after "ready" anything else is the engine. In a log that
+        starts mid-run (no startup seen), the engine.* entries (deaths of a running engine) are too."""
+        if pattern_id.startswith("startup."):
+            return "vllm.startup"
+        started = any(phase == STARTING for phase, _ in self.run.phases)
+        running = self.ready_at is not None or self.phase in UP or (not started and pattern_id.startswith("engine."))
+        return "vllm.engine" if running else "vllm.startup"
+
+    # ------------------------------------------------------------------ failures from structure
+
+    def _chain(self, chain: Chain) -> None:
+        if self.in_shutdown:
+            return
+        suspect = suspect_from_chain(chain)
+        if suspect is None:
+            return
+        failures = self.run.failures
+        failures.add(suspect)
+        texts = [f"{s.exc_type}: {s.message}" for s in chain.sections if s.exc_type]
+        stopping = suspect.exc_type.rsplit(".", 1)[-1] in ("KeyboardInterrupt", "SystemExit", "CancelledError")
+        if (chain.toplevel and not stopping) or any(advice.fatal_signal(x) for x in texts):
+            self._fatal(suspect.line, suspect.line_no, suspect.t)
+        elif failures.fatal is not None:
+            self._refresh_structural()
+
+    def _fatal(self, line: LogLine, n: int, t: float) -> None:
+        """A line that says a vLLM process died: the run failed (once), its root cause is chosen."""
+        if self.in_shutdown:
+            return
+        self._fatal_check(self._check_for(""), t, (line, n))
+        self._refresh_structural()
+
+    def _fatal_check(self, check: str, t: float, where: tuple[LogLine, int] | None = None) -> None:
+        failures = self.run.failures
+        if failures.fatal is not None:
+            return
+        line, n = where if where is not None else (LogLine(""), 0)
+        failures.fatal = (line, n, t, check)
+        if check == "vllm.startup" and self.ready_at is not None:
+            self.ready_at = None  # "Application startup complete" then a bind error: it never listened
+        self._set(CRASHED, t)
+
+    def _refresh_structural(self) -> None:
+        """(Re)build the finding for the failure from its first suspect (more may arrive after the fatal line)."""
+        failures = self.run.failures
+        if failures.fatal is None:
+            return
+        findings = self.run.findings
+        old = next((i for i, f in enumerate(findings) if f.structural), None)
+        if any(
+            not f.structural and f.pattern.severity == "fail" and not getattr(f.pattern, "generic", False)
+            for f in findings
+            if f.check in ("vllm.startup", "vllm.engine")
+        ):
+            if old is not None:  # the catalog knows this failure: its entry explains it better
+                del findings[old]
+            return
+        suspect = failures.root()
+        if suspect is None:
+            fatal_line, n, t, check = failures.fatal
+            if not fatal_line.text:
+                return
+            suspect = Suspect(fatal_line, fatal_line.msg or fatal_line.text, n, t, True)
+        check = failures.fatal[3]
+        warning = failures.explaining_warning(suspect.t)
+        context = (f"warning just before: {warning[0].text[:300]}",) if warning else ()
+        pattern = pattern_for(suspect, check, self.run.facts.get("version"), " ".join(context))
+        finding = Finding(pattern, suspect.line.text, suspect.t, check, 1, suspect.line_no, context, True)
+        if old is not None:
+            if findings[old].line_no == finding.line_no and findings[old].check == check:
+                return
+            findings[old] = finding
+        elif len(findings) < self.MAX_FINDINGS:
+            findings.append(finding)
+
+    def _end_run(self) -> None:
+        """The run is over (end of input, or a restart): an error during startup that nothing followed
+        stopped it; one after it served is reported as a request-level error, not a crash."""
+        for chain in self.chains.flush():
+            self._chain(chain)
+        failures = self.run.failures
+        if failures.fatal is not None or not failures.suspects or self.in_shutdown:
+            return
+        root = failures.root()
+        if root is None:
+            return
+        request = request_level(root)
+        if not request and self.ready_at is None and self.phase not in UP:
+            self._fatal(root.line, root.line_no, root.t)
+        elif not root.consequence or request:
+            pattern = pattern_for(root, "vllm.requests", self.run.facts.get("version"))
+            found = catalog.LogPattern(
+                "request.exception",
+                "request",
+                "fail" if request else "warn",
+                (),
+                f"vLLM failed a request: {root.text[:200]}",
+                "vLLM answered a request with an error and went on serving (no sign of a dead engine).",
+                pattern.fix,
+                "",
+            )
+            self._add(Finding(found, root.line.text, root.t, "vllm.requests", line_no=root.line_no, structural=True))
+
+    def finish(self) -> None:
+        """End of a saved log: judge what the last run left open."""
+        if not self.finished:
+            self.finished = True
+            self._end_run()
+
+    def settle(self, now: float) -> None:
+        """Live: an error during startup after which the log stayed quiet for QUIET_S ended that start."""
+        failures = self.run.failures
+        if failures.fatal is not None or self.ready_at is not None or self.phase in UP:
+            return
+        if self.last_t is None or now - self.last_t < QUIET_S:
+            return
+        pending = self.chains.pending()
+        if failures.suspects or any(c.complete for c in pending):
+            self._end_run()
 
     def _add(self, finding: Finding) -> None:
         findings = self.run.findings
@@ -307,15 +522,26 @@ class LogState:
         return [f for f in self.run.findings if f.check == check]
 
     def root_cause(self, check: str | None = None) -> Finding | None:
-        """The first specific finding of the run (for one check, or the server checks), else the first."""
+        """The run's root cause (for one check, or the server checks): a specific catalog entry first, then
+        the innermost exception found from the structure, then a generic (consequence) finding."""
         if check is None:
-            found = [f for f in self.run.findings if f.check != "vllm.requests"]
+            found = [f for f in self.run.findings if f.check in ("vllm.startup", "vllm.engine")]
         else:
             found = self.findings_for(check)
-        for f in found:
-            if not getattr(f.pattern, "generic", False):
+        specific = [f for f in found if not getattr(f.pattern, "generic", False)]
+        for f in specific:
+            if not f.structural and f.pattern.severity == "fail":
                 return f
+        for f in specific:
+            if f.pattern.severity == "fail":
+                return f
+        if specific:
+            return specific[0]
         return found[0] if found else None
+
+    @property
+    def failed(self) -> bool:
+        return self.run.crashed
 
     def phase_durations(self, now: float | None = None) -> list[tuple[str, float, float | None]]:
         """(phase, start, seconds spent) for the current run; seconds is None for the phase still on."""

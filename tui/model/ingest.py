@@ -13,26 +13,11 @@ from __future__ import annotations
 from collections import Counter, deque
 from dataclasses import dataclass, field
 
+from tui.logs.access import path_kind
 from tui.model.samples import LogLine
 
 IDLE_S = 10.0  # no client request for this long, and nothing queued: the burst is over
 WINDOW_S = 300.0
-
-
-def path_kind(path: str) -> str | None:
-    """'ok' for /v1/embeddings, a named mistake for the usual wrong base URLs, None for other paths."""
-    bare = path.split("?", 1)[0]
-    if bare == "/v1/embeddings":
-        return "ok"
-    if not bare.endswith("embeddings"):
-        return None
-    if bare == "/embeddings":
-        return "no-v1"
-    if "/v1/v1/" in bare:
-        return "double-v1"
-    if "//" in bare:
-        return "double-slash"
-    return "other-path"
 
 
 @dataclass

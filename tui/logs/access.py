@@ -1,0 +1,28 @@
+"""What the path of a client request says about the client's configuration (pure, no state).
+
+How Open WebUI ingests (openwebui-real-vllm.md): `POST {base_url}/embeddings` verbatim — so a base URL
+without `/v1` shows up as `POST /embeddings` (404), a doubled one as `/v1/v1/embeddings`; an
+Ollama-style client posts to `/api/embed` or `/api/embeddings`.
+"""
+
+from __future__ import annotations
+
+WRONG_KINDS = frozenset({"no-v1", "double-v1", "double-slash", "other-path"})
+
+
+def path_kind(path: str) -> str | None:
+    """'ok' for /v1/embeddings, a named mistake for the usual wrong base URLs, None for other paths."""
+    bare = path.split("?", 1)[0]
+    if bare == "/v1/embeddings":
+        return "ok"
+    if not (bare.endswith("embeddings") or bare.endswith("/embed") or bare.endswith("/embedding")):
+        return None
+    if bare == "/embeddings":
+        return "no-v1"
+    if "/v1/v1/" in bare:
+        return "double-v1"
+    if "//" in bare:
+        return "double-slash"
+    if bare == "/v2/embed":
+        return None  # vLLM's own Cohere-style route
+    return "other-path"

@@ -1,0 +1,157 @@
+"""What a vLLM error message means for the operator: is it a consequence, does it carry advice, what next.
+
+Pure text functions, no state. Used to explain failures the catalog does not know:
+- `is_consequence`: lines that report a death caused elsewhere ("Engine core initialization failed.
+  See root cause above", `EngineDeadError`, "died unexpectedly") — never the root cause.
+- `fatal_signal`: lines that say a vLLM process is dead or will exit (the engine, a worker, the server).
+- `vllm_advice`: the sentence(s) of vLLM's own message that say what to do ("Try increasing …",
+  "Please …", "You can use float16 instead by …") — quoted as the fix, attributed to vLLM.
+- `next_step`: otherwise a concrete next step: the exact text to search vLLM's issues for, the version
+  seen, and the flag or environment variable most likely involved.
+"""
+
+from __future__ import annotations
+
+import re
+
+_CONSEQUENCE_RE = re.compile(
+    r"EngineDeadError|AsyncEngineDeadError|Engine core initialization failed|See root cause above|"
+    r"Engine process failed to start|EngineCore failed to start|died unexpectedly|"
+    r"Background loop (?:has errored|is not running|has stopped)|Engine loop (?:has died|is not running)|"
+    r"^(?:\w+\.)*(?:SystemExit|KeyboardInterrupt|CancelledError|GeneratorExit|BrokenPipeError|"
+    r"EOFError|ConnectionResetError)\b|"
+    r"Exception in worker \S+ while processing method|Error executing method|This might cause deadlock|"
+    r"Failed core proc|Engine core proc \S+ died|Worker proc \S+ died|Exception in ASGI application|"
+    r"Application startup failed|exited with code|^Killed$|RuntimeError: Worker failed with error|"
+    r"Worker failed with error|ZMQError|Exception in callback|Task exception was never retrieved|"
+    r"Error in model execution|EngineCore encountered a fatal error|encountered an issue|"
+    r"Engine core proc|Exception raised from|terminate called|ray\.exceptions\.RayTaskError|"
+    r"^(?:Traceback|Stack|Exception) \(most recent call",
+)
+
+# A line that says a vLLM process is dead or about to exit (the engine, a worker, the server itself).
+_FATAL_RE = re.compile(
+    r"EngineDeadError|Engine core initialization failed|Engine process failed to start|"
+    r"EngineCore failed to start|died unexpectedly|Background loop has errored already|Engine loop has died|"
+    r"EngineCore encountered a fatal error|Application startup failed|Failed core proc|"
+    r"Worker proc \S+ died|Engine core proc \S+ died|\bexited with code [1-9]\d*|^Killed$|"
+    r"Segmentation fault|Aborted \(core dumped\)|Fatal Python error|core dumped|"
+    r"RuntimeError: Worker failed with error|Engine process (?:\S+ )?(?:terminated|exited|died)|"
+    r"MQLLMEngine (?:terminated|died)|Engine iteration timed out|Process \S+ (?:died|exited)"
+)
+
+_ADVICE_START = (
+    r"(?:Try|Use|Please|Consider|Decrease|Increase|Reduce|Lower|Raise|Set|Pass|Add|Remove|Make sure|Ensure|"
+    r"Install|Upgrade|Downgrade|Update|Specify|Enable|Disable|Restart|Switch|Change|Provide|Run|Rerun|"
+    r"You (?:can|may|should|need|must|might)|If you|To (?:fix|resolve|avoid|use|serve|enable|run|load))\b"
+)
+_SENTENCE_RE = re.compile(r"[^.!?]+(?:[.!?](?=\s|$)|$)")
+_ADVICE_RE = re.compile(r"^\s*" + _ADVICE_START)
+_ADVICE_INLINE_RE = re.compile(r"\b(?:by setting|by passing|set `[^`]+`|setting `?--|use `?--|pass `?--|--\w[\w-]*=)")
+
+# keyword → the flag or environment variable most likely involved (first hit wins)
+_FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
+    (re.compile(pattern, re.I), flag)
+    for pattern, flag in (
+        (
+            r"out of memory|\bOOM\b|cache blocks|KV cache|gpu_memory_utilization|insufficient memory|memory",
+            "--gpu-memory-utilization, --max-model-len or --max-num-seqs",
+        ),
+        (r"bfloat16|\bdtype\b|float16|\bhalf\b", "--dtype"),
+        (r"max_model_len|max model len|max_seq_len|context length|max_position_embeddings", "--max-model-len"),
+        (r"trust_remote_code|remote code", "--trust-remote-code"),
+        (r"tokenizer|chat template|chat_template", "--tokenizer / --chat-template"),
+        (r"quantiz|\bawq\b|\bgptq\b|\bfp8\b|bitsandbytes|marlin", "--quantization"),
+        (
+            r"nccl|tensor.parallel|world.size|distributed|\bray\b|all.?reduce|\bshm\b|shared memory",
+            "--tensor-parallel-size (NCCL_DEBUG=INFO shows why; docker needs --ipc=host or a larger --shm-size)",
+        ),
+        (
+            r"flash.?attn|flash.?attention|flashinfer|xformers|attention backend",
+            "VLLM_ATTENTION_BACKEND (--attention-backend in recent releases)",
+        ),
+        (r"inductor|dynamo|torch\.compile|triton|cudagraph|cuda graph", "--enforce-eager"),
+        (
+            r"huggingface|hf_hub|\bhf\b|gated|repository|repo\b|401 Client|snapshot_download",
+            "HF_TOKEN (gated models), HF_HUB_OFFLINE, the model id",
+        ),
+        (r"no space left|disk quota", "HF_HOME / --download-dir on a disk with room"),
+        (r"address already in use|\bbind\b|\bport\b", "--port"),
+        (r"\btask\b|runner|pooling|\bembed|convert", "--runner pooling (vLLM 0.10+; --task embed before 0.13)"),
+        (r"lora", "--enable-lora / --max-lora-rank"),
+        (
+            r"architecture|not supported|model type|has no vLLM implementation",
+            "the model's architecture (a newer vLLM, or --trust-remote-code)",
+        ),
+        (r"rope|sliding.window|hf_overrides", "--hf-overrides"),
+        (
+            r"cuda|\bgpu\b|device|driver|nvml|nvidia|\bhip\b|rocm",
+            "CUDA_VISIBLE_DEVICES and the driver (nvidia-smi; vLLM's build must match the CUDA driver)",
+        ),
+        (r"timed? ?out|timeout", "VLLM_ENGINE_ITERATION_TIMEOUT_S / VLLM_RPC_TIMEOUT"),
+        (r"ulimit|too many open files", "ulimit -n"),
+    )
+)
+
+
+def is_consequence(text: str) -> bool:
+    """A line that reports a failure caused elsewhere (a wrapper, a cascade, a shutdown signal)."""
+    return _CONSEQUENCE_RE.search(text) is not None
+
+
+def fatal_signal(text: str) -> bool:
+    """A line saying a vLLM process died or is exiting."""
+    return _FATAL_RE.search(text) is not None
+
+
+def vllm_advice(message: str) -> str | None:
+    """The advice sentences in vLLM's message (from the first one on), or None."""
+    sentences = [s.strip() for s in _SENTENCE_RE.findall(message) if s.strip()]
+    for i, sentence in enumerate(sentences):
+        if i == 0 and len(sentences) == 1 and not _ADVICE_INLINE_RE.search(sentence):
+            break  # a one-sentence message that is only the error
+        if _ADVICE_RE.match(sentence) or (i > 0 and _ADVICE_INLINE_RE.search(sentence)):
+            advice = " ".join(sentences[i:])
+            return advice[:400]
+    return None
+
+
+_VARIABLE_RE = re.compile(r"(?:/[\w.@+-]+){2,}|0x[0-9a-f]+|\b\d[\d,.]{3,}\b|'[^']{40,}'|\{.*")
+
+
+def search_text(message: str) -> str:
+    """The part of a message worth searching for: up to the first path, address or long number."""
+    m = _VARIABLE_RE.search(message)
+    text = message[: m.start()] if m is not None and m.start() >= 24 else message
+    text = text.strip(" :,;(")
+    if len(text) > 100:
+        cut = text.rfind(" ", 0, 100)
+        text = text[: cut if cut > 40 else 100]
+    return text
+
+
+def likely_flag(text: str) -> str | None:
+    for regex, flag in _FLAGS:
+        if regex.search(text):
+            return flag
+    return None
+
+
+def next_step(message: str, version: str | None, context: str = "") -> str:
+    """A concrete next step for a failure vLLM gives no advice for."""
+    flag = likely_flag(message) or likely_flag(context)
+    seen = f"vLLM {version}" if version else "your vLLM version (`vllm --version`)"
+    parts = [f'Search vLLM\'s GitHub issues for "{search_text(message)}" with {seen}.']
+    if flag:
+        parts.append(f"The setting most likely involved: {flag}.")
+    else:
+        parts.append("Rerun with VLLM_LOGGING_LEVEL=DEBUG to see the step that fails.")
+    return " ".join(parts)
+
+
+def fix_for(message: str, version: str | None, context: str = "") -> tuple[str, bool]:
+    """(fix text, whether it is vLLM's own advice)."""
+    advice = vllm_advice(message)
+    if advice:
+        return f"vLLM says: “{advice}”", True
+    return next_step(message, version, context), False
