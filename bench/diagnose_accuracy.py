@@ -120,7 +120,8 @@ def main() -> int:
         return 0
     n_failed = sum(c.verdict == "failed" for c in cases)
     print(
-        f"corpus: {len(cases)} real logs ({n_failed} failed, {len(cases) - n_failed} healthy) in {CORPUS.relative_to(ROOT)}"
+        f"corpus: {len(cases)} real logs ({n_failed} failed, {len(cases) - n_failed} healthy) "
+        f"in {CORPUS.relative_to(ROOT)}"
     )
     for name, (right, total) in table.items():
         pct = 100.0 * right / total if total else 100.0

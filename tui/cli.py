@@ -421,7 +421,8 @@ def _run_diagnose(args: argparse.Namespace) -> int:
         fail(f"--log {str(path)!r} does not exist: pass the saved log, e.g. `docker logs vllm > vllm.log 2>&1`")
     except NotALog:
         fail(
-            f"--log {str(path)!r} is binary data, not a text log: pass the saved log text (`docker logs vllm > vllm.log 2>&1`)"
+            f"--log {str(path)!r} is binary data, not a text log: pass the saved log text "
+            "(`docker logs vllm > vllm.log 2>&1`)"
         )
     except OSError as exc:
         fail(f"cannot read --log {str(path)!r} ({exc.strerror or exc}): check its permissions")

@@ -7,7 +7,19 @@ Ollama-style client posts to `/api/embed` or `/api/embeddings`.
 
 from __future__ import annotations
 
-WRONG_KINDS = frozenset({"no-v1", "double-v1", "double-slash", "other-path"})
+WRONG_KINDS = frozenset({"no-v1", "double-v1", "double-slash", "other-path", "no-v1-api"})
+# OpenAI routes a client calls without the /v1 of its base URL, and the old demo server's `/generate`.
+# (GET probes such as Open WebUI's `/api/tags` or `/models` for Ollama detection are not counted: harmless.)
+_OPENAI_ROUTES = frozenset({"/chat/completions", "/completions", "/generate", "/api/embed", "/api/embeddings"})
+
+
+def route_kind(path: str) -> str | None:
+    """Like `path_kind`, and for other routes: 'no-v1-api' for an OpenAI/Ollama route without `/v1`."""
+    kind = path_kind(path)
+    if kind is not None:
+        return kind
+    bare = path.split("?", 1)[0]
+    return "no-v1-api" if bare in _OPENAI_ROUTES or bare.startswith("/v1/v1/") else None
 
 
 def path_kind(path: str) -> str | None:

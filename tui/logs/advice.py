@@ -24,7 +24,7 @@ _CONSEQUENCE_RE = re.compile(
     r"Failed core proc|Engine core proc \S+ died|Worker proc \S+ died|Exception in ASGI application|"
     r"Application startup failed|exited with code|^Killed$|RuntimeError: Worker failed with error|"
     r"Worker failed with error|ZMQError|Exception in callback|Task exception was never retrieved|"
-    r"Error in model execution|EngineCore encountered a fatal error|encountered an issue|"
+    r"EngineCore encountered a fatal error|encountered an issue|Killing process|"
     r"Engine core proc|Exception raised from|terminate called|ray\.exceptions\.RayTaskError|"
     r"^(?:Traceback|Stack|Exception) \(most recent call",
 )
@@ -37,13 +37,16 @@ _FATAL_RE = re.compile(
     r"Worker proc \S+ died|Engine core proc \S+ died|\bexited with code [1-9]\d*|^Killed$|"
     r"Segmentation fault|Aborted \(core dumped\)|Fatal Python error|core dumped|"
     r"RuntimeError: Worker failed with error|Engine process (?:\S+ )?(?:terminated|exited|died)|"
-    r"MQLLMEngine (?:terminated|died)|Engine iteration timed out|Process \S+ (?:died|exited)"
+    r"MQLLMEngine (?:terminated|died)|Engine iteration timed out|Process \S+ (?:died|exited)|"
+    r"Watchdog caught collective operation timeout|taking the entire process down|requires a restart|"
+    r"Killing process|Engine process \(pid \d+\) died|Engine loop has died"
 )
 
 _ADVICE_START = (
     r"(?:Try|Use|Please|Consider|Decrease|Increase|Reduce|Lower|Raise|Set|Pass|Add|Remove|Make sure|Ensure|"
     r"Install|Upgrade|Downgrade|Update|Specify|Enable|Disable|Restart|Switch|Change|Provide|Run|Rerun|"
-    r"You (?:can|may|should|need|must|might)|If you|To (?:fix|resolve|avoid|use|serve|enable|run|load))\b"
+    r"You (?:can|may|should|need|must|might)|If you|To (?:fix|resolve|avoid|use|serve|enable|run|load)|"
+    r"For debugging,? consider|Did you)\b"
 )
 _SENTENCE_RE = re.compile(r"[^.!?]+(?:[.!?](?=\s|$)|$)")
 _ADVICE_RE = re.compile(r"^\s*" + _ADVICE_START)
@@ -92,6 +95,27 @@ _FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"ulimit|too many open files", "ulimit -n"),
     )
 )
+
+
+_ENGINE_DEATH_RE = re.compile(
+    r"EngineDeadError|Engine loop has died|Engine process \(pid \d+\) died|Background loop has errored|"
+    r"output_handler failed|EngineCore encountered a fatal error|Error in model execution|execute_model"
+)
+
+
+def engine_death(text: str) -> bool:
+    """A line only a serving engine prints when it dies (not a failed start)."""
+    return _ENGINE_DEATH_RE.search(text) is not None
+
+
+def request_fix(message: str) -> str:
+    """The fix for a request vLLM refused with an error and no advice of its own."""
+    return (
+        "vLLM refused this request's input; the response body and the lines right after this one say why. Most "
+        "often the input is longer than max_model_len: chunk smaller on the client, send `truncate_prompt_tokens` "
+        "(or enable truncation), or raise --max-model-len if the model allows it. "
+        f"Search text: “{search_text(message)}”."
+    )
 
 
 def is_consequence(text: str) -> bool:
@@ -149,9 +173,38 @@ def next_step(message: str, version: str | None, context: str = "") -> str:
     return " ".join(parts)
 
 
-def fix_for(message: str, version: str | None, context: str = "") -> tuple[str, bool]:
+_OPTION_RE = re.compile(
+    r"`(?:--)?([a-z][a-z0-9]*(?:_[a-z0-9]+)+)(?:=[^`]*)?`|\b([a-z]+(?:_[a-z0-9]+)+)=(?:True|False|\d)"
+)
+
+
+def cli_flags(text: str) -> list[str]:
+    """`gpu_memory_utilization` / `trust_remote_code=True` in vLLM's advice → the `vllm serve` flags."""
+    flags = []
+    for m in _OPTION_RE.finditer(text):
+        name = m.group(1) or m.group(2)
+        flag = "--" + name.replace("_", "-")
+        if flag not in flags:
+            flags.append(flag)
+    return flags[:3]
+
+
+def died_without_cause(message: str) -> str:
+    """The fix when the only line is a consequence (a process died and the log holds no cause)."""
+    return (
+        f"The log says only that a vLLM process died (“{message[:160]}”), not why. Look above it for the first "
+        "ERROR or traceback (a longer log: `docker logs` / `journalctl -u` without --tail); an OOM kill shows in "
+        "`dmesg | grep -i -e oom -e killed`. Then restart vLLM, under a supervisor (docker `--restart`, systemd)."
+    )
+
+
+def fix_for(message: str, version: str | None, context: str = "", consequence: bool = False) -> tuple[str, bool]:
     """(fix text, whether it is vLLM's own advice)."""
     advice = vllm_advice(message)
     if advice:
-        return f"vLLM says: “{advice}”", True
+        flags = cli_flags(advice)
+        hint = f" (`vllm serve` flags: {', '.join(flags)})" if flags else ""
+        return f"vLLM says: “{advice}”{hint}", True
+    if consequence:
+        return died_without_cause(message), False
     return next_step(message, version, context), False

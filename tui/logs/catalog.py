@@ -14,7 +14,7 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from tui.logs.access import path_kind
+from tui.logs.access import route_kind
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
 
@@ -35,6 +35,7 @@ class LogPattern:
     levels: str = "error"  # "error": ERROR/CRITICAL/unprefixed lines; "warning": those and WARNING; "info": INFO
     seen_in: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
+    check: str = ""  # request scope: the checklist item (default vllm.requests)
 
     def search(self, text: str) -> re.Match[str] | None:
         for regex in self.regexes:
@@ -83,6 +84,7 @@ def _pattern(entry: dict) -> LogPattern:
             levels=entry.get("levels", "error"),
             seen_in=tuple(entry.get("seen_in", ())),
             examples=tuple(entry.get("examples", ())),
+            check=entry.get("check", ""),
         )
     except (KeyError, re.error) as exc:
         raise CatalogError(f"catalog entry {entry.get('id', '?')}: {exc}") from exc
@@ -109,7 +111,7 @@ def access_matches(rule: AccessRule, status: int, path: str) -> bool:
     if status not in rule.statuses:
         return False
     if rule.kinds:
-        return path_kind(path) in rule.kinds
+        return route_kind(path) in rule.kinds
     return path.startswith(rule.path_prefix)
 
 

@@ -22,6 +22,21 @@ from tui.logs.tracebacks import Chain, exception_text
 from tui.model.samples import LogLine
 
 MAX_SUSPECTS = 24
+# Functions that run only while serving: a traceback through them is the engine's, not a startup's.
+_SERVING_FUNCS = frozenset(
+    {
+        "output_handler",
+        "_run_output_handler",
+        "engine_step",
+        "step_async",
+        "run_engine_loop",
+        "run_busy_loop",
+        "_process_engine_step",
+        "process_input_sockets",
+        "create_embedding",
+        "create_chat_completion",
+    }
+)
 QUIET_S = 60.0  # live: an error during startup followed by this long a silence is the end of that start
 _VALUE_ERROR_RE = re.compile(r"^\s*(?:Value error|Assertion failed), (?P<msg>.*?)(?:\s*\[type=\w+.*)?$")
 _ARGPARSE_RE = re.compile(r"^[\w./-]+(?: [\w-]+)?: error: (?P<msg>.+)")
@@ -46,6 +61,8 @@ class Suspect:
     consequence: bool
     exc_type: str = ""
     header: str = ""  # the ERROR record before a traceback ("EngineCore failed to start.")
+    detail: str = ""  # the message lines after the exception line (advice often sits there)
+    serving: bool = False  # its frames are the serving path (engine step, output handler)
 
 
 def suspect_from_chain(chain: Chain) -> Suspect | None:
@@ -65,7 +82,11 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
                 text = f"{section.exc_type}: {section.more[0][0].msg.strip()}"
         header = chain.header.msg if chain.header is not None else ""
         stop = section.exc_type.rsplit(".", 1)[-1] in _STOP_TYPES
-        suspect = Suspect(line, text, no, chain.t, stop or advice.is_consequence(text), section.exc_type, header)
+        detail = " ".join(m.msg.strip() for m, _ in section.more)
+        serving = any(f in _SERVING_FUNCS for s in chain.sections for f in s.funcs)
+        suspect = Suspect(
+            line, text, no, chain.t, stop or advice.is_consequence(text), section.exc_type, header, detail, serving
+        )
         if not suspect.consequence:
             return suspect
         first = first or suspect
@@ -150,7 +171,8 @@ def pattern_for(suspect: Suspect, check: str, version: str | None, context: str 
     startup = check == "vllm.startup"
     kind = "exception" if suspect.exc_type else "error"
     quote = suspect.text if len(suspect.text) <= 240 else suspect.text[:237] + "…"
-    fix, own = advice.fix_for(suspect.text, version, suspect.header + " " + context)
+    message = f"{suspect.text} {suspect.detail}".strip()
+    fix, _own = advice.fix_for(message, version, suspect.header + " " + context, suspect.consequence)
     where = "vLLM failed to start" if startup else "the vLLM engine failed"
     cause = f"vLLM's own message (not in embedtop's catalog): {quote}" + (
         f" — after: {suspect.header[:160]}" if suspect.header else ""

@@ -161,6 +161,8 @@ class RunSummary:
 
 
 MAX_PIDS = 64
+# A traceback's source line (`    raise RuntimeError("…")`) quotes a message without the error happening.
+_CODE_LINE_RE = re.compile(r"\s+(?:File \"|raise |\^|~|assert |if |return |[\w.]+\()")
 MAX_RUNS = 16
 
 
@@ -231,7 +233,7 @@ class LogState:
             return
         if level == "WARNING":
             self.run.failures.warnings.append((line, t))
-        hit = catalog.match(line.text, level if kind == "vllm" else None)
+        hit = None if _CODE_LINE_RE.match(line.msg) else catalog.match(line.text, level if kind == "vllm" else None)
         if hit is not None:
             self._finding(hit[0], line.text, t, n)
         elif (
@@ -363,11 +365,11 @@ class LogState:
 
     def _finding(self, pattern: catalog.LogPattern, text: str, t: float, n: int = 0) -> None:
         if pattern.scope == "request":
-            self._add(Finding(pattern, text, t, "vllm.requests", line_no=n))
+            self._add(Finding(pattern, text, t, pattern.check or "vllm.requests", line_no=n))
             return
         if self.in_shutdown:
             return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (vllm-facts §2)
-        check = self._check_for(pattern.id)
+        check = self._check_for(pattern.id, text)
         if pattern.severity == "fail":
             self._fatal_check(check, t)
             check = self.run.failures.fatal[3] if self.run.failures.fatal else check
@@ -375,14 +377,20 @@ class LogState:
         if pattern.severity == "fail":
             self._refresh_structural()
 
-    def _check_for(self, pattern_id: str) -> str:
+    def _check_for(self, pattern_id: str, text: str = "") -> str:
         """A startup.* entry is a startup failure whatever uvicorn printed before it (a bind error follows
         'Application startup complete' in 0.6); after "ready" anything else is the engine. In a log that
         starts mid-run (no startup seen), the engine.* entries (deaths of a running engine) are too."""
         if pattern_id.startswith("startup."):
             return "vllm.startup"
         started = any(phase == STARTING for phase, _ in self.run.phases)
-        running = self.ready_at is not None or self.phase in UP or (not started and pattern_id.startswith("engine."))
+        failures = self.run.failures
+        mid_run = not started and (
+            pattern_id.startswith("engine.")
+            or any(s.serving or advice.engine_death(s.text) for s in failures.suspects)
+            or advice.engine_death(text)
+        )
+        running = self.ready_at is not None or self.phase in UP or mid_run
         return "vllm.engine" if running else "vllm.startup"
 
     # ------------------------------------------------------------------ failures from structure
@@ -406,7 +414,7 @@ class LogState:
         """A line that says a vLLM process died: the run failed (once), its root cause is chosen."""
         if self.in_shutdown:
             return
-        self._fatal_check(self._check_for(""), t, (line, n))
+        self._fatal_check(self._check_for("", line.msg or line.text), t, (line, n))
         self._refresh_structural()
 
     def _fatal_check(self, check: str, t: float, where: tuple[LogLine, int] | None = None) -> None:
@@ -467,7 +475,9 @@ class LogState:
         if not request and self.ready_at is None and self.phase not in UP:
             self._fatal(root.line, root.line_no, root.t)
         elif not root.consequence or request:
-            pattern = pattern_for(root, "vllm.requests", self.run.facts.get("version"))
+            fix = pattern_for(root, "vllm.requests", self.run.facts.get("version")).fix
+            if request and not fix.startswith("vLLM says"):
+                fix = advice.request_fix(root.text)
             found = catalog.LogPattern(
                 "request.exception",
                 "request",
@@ -475,7 +485,7 @@ class LogState:
                 (),
                 f"vLLM failed a request: {root.text[:200]}",
                 "vLLM answered a request with an error and went on serving (no sign of a dead engine).",
-                pattern.fix,
+                fix,
                 "",
             )
             self._add(Finding(found, root.line.text, root.t, "vllm.requests", line_no=root.line_no, structural=True))

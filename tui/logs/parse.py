@@ -27,7 +27,7 @@ ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 _PROC = r"(?:\((?P<proc>[A-Za-z][^()]*?) pid=(?P<pid>\d+)\)\s+)?"
 _VLLM = (
     r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) "
-    r"(?P<ts>\d\d-\d\d \d\d:\d\d:\d\d)(?:\.\d+)? "
+    r"(?:\d{4}-)?(?P<ts>\d\d-\d\d \d\d:\d\d:\d\d)(?:[.,]\d+)? "
     r"\[?(?P<src>[\w./-]+:\d+)\] ?(?P<msg>.*)"
 )
 VLLM_RE = re.compile("^" + _PROC + _VLLM, re.S)
@@ -39,11 +39,28 @@ ACCESS_RE = re.compile(
 )
 UVICORN_RE = re.compile(_PROC + r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL):\s+(?P<msg>.*)", re.S)
 PROC_ONLY_RE = re.compile(r"\((?P<proc>[A-Za-z][^()]*?) pid=(?P<pid>\d+)\) ?(?P<msg>.*)", re.S)
-# `docker logs --timestamps` (RFC 3339) and `journalctl -o short` prefixes.
+# What collectors and viewers put before the line: `docker logs --timestamps` (RFC 3339), `journalctl -o
+# short`, `docker compose logs` (`vllm-1  | `), `kubectl logs --prefix` (`[pod/name/container] `), a log
+# viewer's `2025-05-30 18:28:27.890 | `.
 COLLECTOR_TS_RE = re.compile(
     r"^(?:\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d+)?(?:Z|[+-]\d\d:?\d\d)? "
-    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: )"
+    r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: "
+    r"|[\w][\w.-]*\s*\| "
+    r"|\[pod/[^\]\s]+\] "
+    r"|\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)? \| )"
 )
+# A launcher's own format around vLLM's message: `2024-12-19 21:40:35 ERROR 56542 [file.py:64] msg`.
+LAUNCHER_RE = re.compile(
+    r"^\d{4}-(?P<ts>\d\d-\d\d \d\d:\d\d:\d\d)(?:[.,]\d+)? (?:- )?"
+    r"(?P<level>DEBUG|INFO|WARNING|ERROR|CRITICAL) (?:- )?(?:(?P<pid>\d+) )?"
+    r"\[?(?P<src>[\w./-]+:\d+)\]? ?(?P<msg>.*)",
+    re.S,
+)
+# glog-style C++ records (PyTorch, NCCL): `[E ProcessGroupNCCL.cpp:475] …`, `[rank0]:[E1120 10:00:00 …] …`.
+GLOG_RE = re.compile(r"^(?:\[rank\d+\]:)?\[(?P<sev>[EFW])[\d ][^\]]*\] ")
+_GLOG_LEVELS = {"E": "ERROR", "F": "CRITICAL", "W": "WARNING"}
+# Colour codes whose escape byte a paste lost (` [36m(RayWorkerVllm pid=5085) [0m`), and a literal `^M`.
+BROKEN_ANSI_RE = re.compile(r"(?:(?<=\s)|^)\[\d{1,2}(?:;\d{1,3})*m\s?")
 # The exception line that ends a traceback section: `ValueError: …`, `pkg.mod.SomeError: …`.
 EXCEPTION_RE = re.compile(r"^(?:[A-Za-z_]\w*\.)*(?:[A-Z]\w*)?(?:Error|Exception|Exit|Interrupt|Fault)\b(?::|$)")
 
@@ -71,6 +88,12 @@ def parse_line(raw: str) -> LogLine:
         text = text.replace("\x00", "")
     if text[-1:] in ("\n", "\r"):
         text = text.rstrip("\r\n")
+    if text.endswith("^M"):
+        text = text[:-2]
+    if "[" in text[:8] and "m" in text[:12]:
+        fixed = BROKEN_ANSI_RE.sub("", text)
+        if fixed != text:
+            text = fixed.lstrip()
     m = VLLM_RE.match(text)
     if m is not None:
         proc, pid, level, ts, src, msg = m.groups()
@@ -98,14 +121,26 @@ def parse_line(raw: str) -> LogLine:
         line = parse_line(stripped)
         line.text = text
         return line
+    if text[:1].isdigit():
+        m = LAUNCHER_RE.match(text)
+        if m is not None:
+            return LogLine(text, m["level"], "vllm", None, _pid(m), m["ts"], m["src"], m["msg"])
     m = VLLM_ANYWHERE_RE.search(text) if "] " in text else None
     if m is not None:
         return LogLine(text, m["level"], "vllm", m["proc"], _pid(m), m["ts"], m["src"], m["msg"])
     if text.startswith("("):
         m = PROC_ONLY_RE.match(text)
         if m is not None:
-            return LogLine(text, None, "other", m["proc"], _pid(m), msg=m["msg"])
-    return LogLine(text, msg=text)
+            msg = m["msg"]
+            return LogLine(text, _glog_level(msg), "other", m["proc"], _pid(m), msg=msg)
+    return LogLine(text, _glog_level(text), msg=text)
+
+
+def _glog_level(msg: str) -> str | None:
+    if msg[:1] != "[":
+        return None
+    m = GLOG_RE.match(msg)
+    return _GLOG_LEVELS[m["sev"]] if m is not None else None
 
 
 ASCTIME_RE = re.compile(r"\d{4}-(\d\d-\d\d \d\d:\d\d:\d\d)")

@@ -22,7 +22,8 @@ _SEPARATORS = (
     "The above exception was the direct cause of the following exception:",
     "During handling of the above exception, another exception occurred:",
 )
-# The line that ends a section: `ValueError: …`, `pkg.mod.SomeError: …`, `AssertionError`, `torch._dynamo.exc.Unsupported: …`.
+# The line that ends a section: `ValueError: …`, `pkg.mod.SomeError: …`, `AssertionError`,
+# `torch._dynamo.exc.Unsupported: …`.
 EXC_LINE_RE = re.compile(r"^(?P<type>(?:[A-Za-z_]\w*\.)*[A-Za-z_]\w*)(?::\s?(?P<msg>.*)|$)")
 _FRAME_RE = re.compile(r'^\s*File "(?P<file>[^"]*)", line \d+, in (?P<func>\S+)')
 # A frame that is the top of a process: its death is the process's death.
@@ -40,6 +41,7 @@ class Section:
 
     toplevel: bool = False  # a frame at the top of a process (`<module>`, multiprocessing's `_bootstrap`)
     files: list[str] = field(default_factory=list)  # last few frame files (for "vllm/…" vs library)
+    funcs: list[str] = field(default_factory=list)  # the frames' function names (bounded)
     exc_type: str = ""
     message: str = ""
     line: LogLine | None = None  # the exception line
@@ -151,6 +153,8 @@ class ChainTracker:
                     section.toplevel = True
                 section.files.append(m["file"])
                 del section.files[:-4]
+                if len(section.funcs) < 64:
+                    section.funcs.append(m["func"])
             elif cur.in_message and len(section.more) < MAX_MESSAGE_LINES:
                 section.more.append((line, line_no))
             return done
