@@ -79,7 +79,7 @@ def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, line
         peak = proc.memory_info().rss
         corpus = []
         if lines_per_s and log is not None:
-            fixtures = BENCH.parents[1] / "shared" / "fixtures" / "vllm-0.32-cpu"
+            fixtures = BENCH.parent / "tests" / "captures" / "vllm-0.32-cpu"
             corpus = [
                 x
                 for p in sorted(fixtures.glob("*/*.log"))

@@ -23,7 +23,10 @@ from tui.logs.events import EventGrouper
 from tui.logs.lifecycle import LogState
 from tui.logs.split import LineSplitter
 
-FIXTURES = Path(__file__).resolve().parents[1].parent / "shared" / "fixtures" / "vllm-0.32-cpu"
+# The real vLLM 0.32 captures, inside the repository (tests/captures/vllm-0.32-cpu/README.md).
+FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "captures" / "vllm-0.32-cpu"
+if not any(FIXTURES.glob("*/*.log")):
+    raise SystemExit(f"no captures in {FIXTURES}: the repository's tests/captures is incomplete")
 
 
 def mutate(rng: random.Random, data: bytes) -> bytes:

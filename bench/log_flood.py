@@ -22,7 +22,9 @@ from pathlib import Path
 import psutil
 
 ROOT = Path(__file__).resolve().parents[1]
-FIXTURES = ROOT.parent / "shared" / "fixtures" / "vllm-0.32-cpu"
+FIXTURES = ROOT / "tests" / "captures" / "vllm-0.32-cpu"  # the real vLLM 0.32 captures
+if not any(FIXTURES.glob("*/*.log")):
+    raise SystemExit(f"no captures in {FIXTURES}: the repository's tests/captures is incomplete")
 
 
 def corpus() -> list[str]:

@@ -1,4 +1,5 @@
-"""Shared test helpers: paths to the real captures, raw HTTP response parsing, a demo target fixture."""
+"""Shared test helpers: paths to the real captures, raw HTTP response parsing, a demo target fixture; the
+`real` marker (tests that run a real vLLM / Open WebUI) and EMBEDTOP_SKIP_REAL."""
 
 from __future__ import annotations
 
@@ -14,15 +15,28 @@ from tui.collectors.http_util import Answer
 from tui.demo.target import DemoTarget
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = Path(os.environ.get("EMBEDTOP_SHARED", ROOT.parent / "shared"))
-FIXTURES = SHARED / "fixtures" / "vllm-0.32-cpu"
+CAPTURES = ROOT / "tests" / "captures"  # every capture the tests read lives here (see its README)
+FIXTURES = CAPTURES / "vllm-0.32-cpu"  # the real vLLM 0.32 captures
+
+# The only way to leave the real-server tests out (they install what they need on first use otherwise).
+SKIP_REAL = os.environ.get("EMBEDTOP_SKIP_REAL") == "1"
+SKIP_REAL_REASON = "EMBEDTOP_SKIP_REAL=1: real vLLM / Open WebUI test left out"
+# Narrower, kept from before: leaves out only the Open WebUI end-to-end test.
+SKIP_OWUI = os.environ.get("EMBEDTOP_SKIP_OWUI_E2E") == "1"
+SKIP_OWUI_REASON = "EMBEDTOP_SKIP_OWUI_E2E=1: real Open WebUI test left out"
+
+
+def capture(rel: str, folder: Path = FIXTURES) -> Path:
+    """A capture under tests/captures; a missing one fails the test (never a skip)."""
+    path = folder / rel
+    if not path.exists():
+        pytest.fail(f"capture {path.relative_to(ROOT)} is missing (tests/captures/ holds every capture)", pytrace=False)
+    return path
 
 
 def fixture(rel: str) -> Path:
-    path = FIXTURES / rel
-    if not path.exists():
-        pytest.skip(f"shared fixture {path} not present")
-    return path
+    """A capture under tests/captures/vllm-0.32-cpu (the older name, used by several modules)."""
+    return capture(rel)
 
 
 def raw_response(rel: str) -> tuple[int, dict[str, str], bytes]:
@@ -59,3 +73,34 @@ def demo(tmp_path: Path) -> Iterator[DemoTarget]:
         yield target
     finally:
         target.stop()
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    for item in items:
+        if item.get_closest_marker("real") is None:
+            continue
+        if SKIP_REAL:
+            item.add_marker(pytest.mark.skip(reason=SKIP_REAL_REASON))
+        elif SKIP_OWUI and item.get_closest_marker("openwebui") is not None:
+            item.add_marker(pytest.mark.skip(reason=SKIP_OWUI_REASON))
+
+
+def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Config) -> None:
+    """Say how many real-server tests were left out, and why."""
+    counts = {SKIP_REAL_REASON: 0, SKIP_OWUI_REASON: 0}
+    for report in terminalreporter.stats.get("skipped", []):
+        text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
+        for reason in counts:
+            counts[reason] += reason in text
+    deselected = sum(1 for x in terminalreporter.stats.get("deselected", []) if x.get_closest_marker("real"))
+    lines = [
+        f"{n} skipped because {reason.split(': ')[0]} (unset it to run them; they install into ~/.cache/embedtop)"
+        for reason, n in counts.items()
+        if n
+    ]
+    if deselected:
+        lines.append(f"-m {config.option.markexpr!r}: {deselected} real vLLM / Open WebUI tests deselected")
+    if lines:
+        terminalreporter.write_sep("=", "real servers not run")
+        for line in lines:
+            terminalreporter.write_line(line)

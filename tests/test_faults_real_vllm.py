@@ -2,7 +2,7 @@
 hysteresis, as on screen): for each fault the expected item turns red within one poll interval plus the
 hysteresis, with the right cause, and green again after recovery. Every process is stopped by its PID.
 
-Runs when the real vLLM can be installed (tests/test_real_vllm.py installs it once); several minutes.
+Installs the real vLLM on first use (tests/real_servers.py); several minutes. Marked `real`.
 """
 
 from __future__ import annotations
@@ -30,6 +30,8 @@ from tui.model.store import Store
 from tui.rules.catalog import probe_model
 from tui.rules.checks import CheckResult, Status
 from tui.rules.engine import Checklist
+
+pytestmark = pytest.mark.real
 
 INTERVAL = 1.0
 FAIL_AFTER = 2

@@ -1,6 +1,6 @@
 """Ingestion tracking from real captures: the vLLM access lines a real Open WebUI 0.12.4 produced (a good
-72-chunk ingest and each misconfiguration, shared/fixtures/openwebui-real-vllm) and the requests it sent
-(shared/fixtures/openwebui/captured-requests.jsonl)."""
+72-chunk ingest and each misconfiguration, tests/captures/openwebui-real-vllm) and the requests it sent
+(tests/captures/openwebui/captured-requests.jsonl)."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import CAPTURES, capture
 from tui.config import Config
 from tui.logs.parse import parse_line
 from tui.model.ingest import IDLE_S, IngestTracker, path_kind
@@ -19,13 +19,15 @@ from tui.model.store import Store
 from tui.rules.catalog import evaluate
 from tui.rules.checks import Status
 
-OWUI = FIXTURES.parent / "openwebui-real-vllm"
+OWUI = CAPTURES / "openwebui-real-vllm"
 CFG = Config(url="http://127.0.0.1:8011", log=Path("/var/log/vllm.log"), model="Qwen3-Embedding-4B")
 
 
 def replay(phase: str, store: Store, per_second: int = 19) -> float:
     """Feed a phase's real vLLM log as the tail would read it a minute ago: ~19 access lines per engine step."""
-    lines = [parse_line(x) for x in (OWUI / phase / "vllm.log").read_text().splitlines() if not x.startswith("#")]
+    lines = [
+        parse_line(x) for x in capture(f"{phase}/vllm.log", OWUI).read_text().splitlines() if not x.startswith("#")
+    ]
     t = time.time() - 60
     for i in range(0, len(lines), per_second):
         store.apply(LogBatch(t, "vllm.log", tuple(lines[i : i + per_second])))
@@ -112,7 +114,7 @@ def test_stalled_queue() -> None:
 
 
 def test_captured_openwebui_requests_match_what_we_classify() -> None:
-    rows = [json.loads(x) for x in (FIXTURES.parent / "openwebui" / "captured-requests.jsonl").read_text().splitlines()]
+    rows = [json.loads(x) for x in capture("openwebui/captured-requests.jsonl", CAPTURES).read_text().splitlines()]
     posts = [r for r in rows if r.get("method") == "POST"]
     kinds = {path_kind(r["path"]) for r in posts}
     assert kinds == {"ok", "no-v1"}  # Open WebUI posts {base}/embeddings verbatim
@@ -126,7 +128,7 @@ def test_captured_openwebui_requests_match_what_we_classify() -> None:
 def test_openwebui_config_and_files_parsing() -> None:
     from tui.collectors.openwebui import parse_config, parse_files
 
-    # The shape GET /api/v1/retrieval/embedding answers (shared/docs/openwebui-report.md §1).
+    # The shape GET /api/v1/retrieval/embedding answers (Open WebUI 0.12.4, routers/retrieval.py).
     cfg = parse_config(
         {
             "status": True,

@@ -1,5 +1,5 @@
 """vLLM's JSON log format (`--logging-config.formatter json`, 0.3x) against REAL captures of vLLM 0.32
-(tests/captures/vllm-0.32-json, made with shared/tools/real-vllm/start.sh … -- --logging-config.formatter
+(tests/captures/vllm-0.32-json, made with tools/real-vllm/start.sh … -- --logging-config.formatter
 json): a healthy start, requests, then `kill -9` of the worker; and a second server on a taken port.
 Each record is read as the lines the text format would print, so the lifecycle, the access log, the
 event grouping and the catalog work unchanged."""

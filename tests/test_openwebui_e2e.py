@@ -2,9 +2,10 @@
 through a real vLLM 0.32 (CPU), while embedtop's collectors watch vLLM; then Open WebUI is pointed at the
 base URL without /v1 and client.base_url must turn red with the fix.
 
-Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI, done here when
-missing). It runs by default; set EMBEDTOP_SKIP_OWUI_E2E=1 to leave it out. Uses the scripts in
-../shared/tools (see shared/docs/openwebui-real-vllm.md). Every process is stopped by its PID.
+Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI into ~/.cache/embedtop,
+done here when missing; a failed install fails the test). Marked `real`: EMBEDTOP_SKIP_REAL=1 leaves it out with
+the other real-server tests, EMBEDTOP_SKIP_OWUI_E2E=1 leaves out only this one. Uses the scripts in tools/
+(tools/README.md). Every process is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from tests.real_servers import OWUI_TOOLS, ensure_owui
 from tests.test_real_vllm import TOOLS, ensure_installed, free_port
 from tui.collectors.logtail import LogTail
 from tui.collectors.openwebui import OpenWebUICollector
@@ -30,24 +32,9 @@ from tui.model.store import Store
 from tui.rules.catalog import evaluate
 from tui.rules.checks import Status
 
-OWUI_TOOLS = TOOLS.parent / "open-webui"
-OWUI_VENV = Path(os.environ.get("OWUI_VENV", Path.home() / ".cache" / "embedtop" / "owui-venv"))
 PARAS = 50
 
-pytestmark = pytest.mark.skipif(
-    os.environ.get("EMBEDTOP_SKIP_OWUI_E2E") == "1", reason="EMBEDTOP_SKIP_OWUI_E2E=1: Open WebUI e2e left out"
-)
-
-
-def ensure_owui() -> None:
-    if not OWUI_TOOLS.exists():
-        pytest.skip(f"Open WebUI tools not found at {OWUI_TOOLS}: cannot install a real Open WebUI here")
-    if (OWUI_VENV / "bin" / "open-webui").exists():
-        return
-    out = subprocess.run(["bash", str(OWUI_TOOLS / "install.sh")], capture_output=True, text=True, timeout=1800)
-    if out.returncode != 0:
-        tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
-        pytest.skip(f"Open WebUI install failed (exit {out.returncode}): {' | '.join(tail)}")
+pytestmark = [pytest.mark.real, pytest.mark.openwebui]
 
 
 async def watch(store: Store, url: str, log: Path, stop: asyncio.Event) -> None:

@@ -1,4 +1,4 @@
-"""Every captured vLLM 0.32 answer to `POST /v1/embeddings` (shared/fixtures/vllm-0.32-cpu/http), replayed
+"""Every captured vLLM 0.32 answer to `POST /v1/embeddings` (tests/captures/vllm-0.32-cpu/http), replayed
 byte for byte by a loopback server, goes through the real probe collector and the checklist: the right
 check result, vLLM's own message, and a fix that fits. Plus what no capture holds: an HTML error page,
 garbage JSON, a hung server and a closed port."""

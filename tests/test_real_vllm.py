@@ -1,10 +1,10 @@
-"""Against a REAL vLLM 0.32 (CPU build, shared/tools/real-vllm): the log is followed live, our marked
+"""Against a REAL vLLM 0.32 (CPU build, tools/real-vllm): the log is followed live, our marked
 requests are recognised in its access log, a real port-in-use failure and a real SIGKILL of the engine
 are diagnosed from what vLLM itself wrote.
 
-The module installs that vLLM first when it is missing (`../shared/tools/real-vllm/install.sh`: about
-80 s and 3.7 GiB on this kind of machine; idempotent) and is skipped — with the reason printed — only
-when the tools are absent or the install fails. Every process started here is stopped by its PID.
+The module installs that vLLM first when it is missing (`tools/real-vllm/install.sh` into
+~/.cache/embedtop/vllm-venv: about 80 s and 3.7 GiB, once). A failed install fails the tests with one
+line; EMBEDTOP_SKIP_REAL=1 is the only way to leave them out. Every process started here is stopped by its PID.
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ import httpx
 import psutil
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.real_servers import VLLM_TOOLS as TOOLS
+from tests.real_servers import VLLM_VENV as VENV
+from tests.real_servers import ensure_vllm as ensure_installed
 from tui.collectors.logtail import LogTail
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
@@ -29,27 +31,9 @@ from tui.logs import lifecycle
 from tui.logs.diagnose import diagnose
 from tui.logs.lifecycle import LogState
 
-TOOLS = FIXTURES.parents[1] / "tools" / "real-vllm"
-VENV = Path(os.environ.get("VLLM_VENV", Path.home() / ".cache" / "embedtop" / "vllm-venv"))
+pytestmark = pytest.mark.real
 
-INSTALL_TIMEOUT_S = 1800
-
-
-def ensure_installed() -> None:
-    """Install the real vLLM if needed; skip (saying why) only when that is impossible here."""
-    if not TOOLS.exists():
-        pytest.skip(f"real vLLM tools not found at {TOOLS}: cannot install a real vLLM here")
-    if (VENV / "bin" / "vllm").exists():
-        return
-    try:
-        out = subprocess.run(
-            ["bash", str(TOOLS / "install.sh")], capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
-        )
-    except subprocess.TimeoutExpired:
-        pytest.skip(f"real vLLM install did not finish in {INSTALL_TIMEOUT_S} s: install impossible here")
-    if out.returncode != 0 or not (VENV / "bin" / "vllm").exists():
-        tail = (out.stdout + out.stderr).strip().splitlines()[-3:]
-        pytest.skip(f"real vLLM install failed (exit {out.returncode}): {' | '.join(tail)}")
+__all__ = ["TOOLS", "VENV", "ensure_installed", "free_port", "run_vllm_directly"]
 
 
 def free_port() -> int:

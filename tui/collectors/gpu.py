@@ -1,7 +1,7 @@
 """NVML collector: per-device memory, utilisation, temperature, power and compute processes, through
 `nvidia-ml-py` (`import pynvml`), blocking: the runtime calls it in a worker thread.
 
-Follows the real library's documented calls (shared/docs/nvml-fakes.md §2): `nvmlInit` once,
+Follows the real library's documented calls (nvidia-ml-py's pynvml): `nvmlInit` once,
 memory info v2 with a v1 fallback, compute processes v3 (the unversioned call) with a v2 fallback
 when the bindings raise `NVMLLibraryMismatchError`, power in mW, `nvmlShutdown` on exit. Every field
 degrades on its own: NotSupported, NoPermission, GpuIsLost, FunctionNotFound… leave that field None

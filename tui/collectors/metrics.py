@@ -1,6 +1,7 @@
 """`GET /metrics` → the few vLLM series the dashboard needs, parsed with prometheus_client.
 
-Names follow shared/docs/vllm-facts.md §5.2 and work from vLLM 0.6 to 0.33: the KV-cache gauge is
+Names follow vLLM's metrics (real 0.32 pages: tests/captures/vllm-0.32-cpu/http/) and work from
+vLLM 0.6 to 0.33: the KV-cache gauge is
 `vllm:kv_cache_usage_perc` (0.9.2+) or `vllm:gpu_cache_usage_perc` (up to 0.11); counters are exposed
 as `…_total` in every version; label sets (`engine`, `model_name`, DP engines) are summed.
 Never raises: a page that is not Prometheus text is a sample with `error` set.

@@ -1,7 +1,8 @@
 """Optional, read-only link to Open WebUI (`--openwebui URL`, key from `--openwebui-key-env`): its embedding
 config and the latest files' processing status — the client's side of an ingestion.
 
-Calls (shared/docs/openwebui-report.md, verified on 0.12.4): `GET /api/v1/retrieval/embedding` (engine,
+Calls (read from the open-webui 0.12.4 wheel, verified on a real 0.12.4: tests/captures/openwebui/):
+`GET /api/v1/retrieval/embedding` (engine,
 model, `openai_config.url` / `key`) and `GET /api/v1/files/` (each file's `data.status` pending →
 processing → completed / failed and `data.error`). Never writes anything. The embedding key Open WebUI
 returns is reduced to "set" / "empty" here and goes nowhere else.

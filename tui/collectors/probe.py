@@ -4,8 +4,9 @@
   queries take an instruction), so the text is plain. The answer is decoded into dims, L2 norm,
   finiteness and all-zero, or a readable error.
 - The semantic probe embeds a query in Qwen3's instruct format (`Instruct: {task}\nQuery:{query}`,
-  no space after `Query:`, vllm-facts §7) and two documents, one related and one not: the related
-  one must score higher. The cheapest proof that the right model is loaded and pools correctly.
+  no space after `Query:`, as Qwen3-Embedding's model card writes it) and two documents, one related
+  and one not: the related one must score higher. The cheapest proof that the right model is loaded
+  and pools correctly.
 - The long-input probe sends more words than `max_model_len` tokens and reports whether the server
   rejects it (400) or truncates it (200): what a client ingesting long chunks must know.
 Every request carries `?embedtop=<kind>` (see http_util.MARKER).

@@ -1,6 +1,6 @@
 """Host resources and the vLLM processes on this host, via psutil (blocking: run in a worker thread).
 
-vLLM 0.32 processes (shared/docs/vllm-cpu-report.md, real): the API server runs
+vLLM 0.32 processes (real: tests/captures/vllm-0.32-cpu/README.md): the API server runs
 `…/python …/vllm serve <model> …` (or `python -m vllm.entrypoints.openai.api_server --model …`),
 its EngineCore child sets its title to `VLLM::EngineCore`, the worker to `VLLM::Worker` (older
 versions: `VllmWorker-N`, `VllmWorkerProcess`, `EngineCore_0`). NVML reports HOST PIDs: inside a

@@ -5,7 +5,7 @@ real ctypes structs converted the way the real bindings convert them (`nvmlStruc
 and raises the real `pynvml.NVMLError_*` classes, taken from the installed nvidia-ml-py so they
 cannot drift (tests/test_gpu.py compares names and signatures with the real module).
 
-Scenarios (shared/docs/nvml-fakes.md): "healthy" (one 24 GiB card, a 9 GiB vLLM worker),
+Scenarios (the calls and errors of nvidia-ml-py): "healthy" (one 24 GiB card, a 9 GiB vLLM worker),
 "no-driver" (nvmlInit → LibraryNotFound), "not-supported" (util/temperature/power NotSupported,
 memory v2 FunctionNotFound → v1, processes v3 missing → v2), "gpu-lost" (`lose_gpu()` mid-run),
 "memory-climb" (used memory grows on every read until the card is full).
@@ -231,7 +231,7 @@ class FakeNvml:
 
     def nvmlDeviceGetComputeRunningProcesses(self, handle: object) -> list:
         # nvidia-ml-py 13: the unversioned call is _v3 wrapped by throwOnVersionMismatch, which turns
-        # FunctionNotFound into NVMLLibraryMismatchError (shared/docs/nvml-fakes.md §2).
+        # FunctionNotFound into NVMLLibraryMismatchError.
         self._call("nvmlDeviceGetComputeRunningProcesses")
         try:
             return self.nvmlDeviceGetComputeRunningProcesses_v3(handle)

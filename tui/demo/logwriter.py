@@ -1,4 +1,4 @@
-"""Append vLLM 0.32-format lines to a real log file, as the captures in shared/fixtures show them.
+"""Append vLLM 0.32-format lines to a real log file, as the captures in tests/captures/vllm-0.32-cpu show them.
 
 Formats: `(APIServer pid=N) INFO MM-DD HH:MM:SS [file.py:N] msg` for the vLLM logger, and the
 unprefixed uvicorn access / lifecycle lines (`INFO:     127.0.0.1:50902 - "POST …" 200 OK`).
@@ -13,7 +13,7 @@ from pathlib import Path
 
 
 def weights_gib(model: str) -> float:
-    """bf16 weights of the Qwen3-Embedding sizes (vllm-facts §7): 0.6B ≈ 1.1 GiB, 4B ≈ 7.5, 8B ≈ 15.3."""
+    """bf16 weights of the Qwen3-Embedding sizes (parameters × 2 bytes): 0.6B ≈ 1.1 GiB, 4B ≈ 7.5, 8B ≈ 15.3."""
     for size, gib in (("0.6B", 1.12), ("8B", 15.26)):
         if size in model:
             return gib

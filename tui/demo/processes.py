@@ -1,6 +1,6 @@
 """Real, idle stand-in processes with vLLM's command lines, so the demo's process panel and checks run
 the same psutil code as on a real host: `vllm serve <model> …` (the API server), `VLLM::EngineCore`
-and `VLLM::Worker` (the titles vLLM 0.32 sets; shared/docs/vllm-cpu-report.md).
+and `VLLM::Worker` (the titles vLLM 0.32 sets; tests/captures/vllm-0.32-cpu/README.md).
 
 Each is a Python interpreter started with a chosen argv[0] that sleeps and exits by itself as soon
 as the demo process is gone; `stop()` kills them by PID.

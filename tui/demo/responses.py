@@ -1,4 +1,4 @@
-"""Response bodies of vLLM 0.32 as captured (shared/fixtures/vllm-0.32-cpu/http/), built for the demo."""
+"""Response bodies of vLLM 0.32 as captured (tests/captures/vllm-0.32-cpu/http/), built for the demo."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Document ingestion as the embedding server sees it: client embedding requests from the access log
 (paths and statuses, embedtop's own `?embedtop=` requests left out) and bursts of them.
 
-How Open WebUI ingests (shared/docs/openwebui-report.md, openwebui-real-vllm.md): `POST {base_url}/embeddings`
+How Open WebUI ingests (tests/captures/openwebui/ and openwebui-real-vllm/): `POST {base_url}/embeddings`
 verbatim — so a base URL without `/v1` shows up as `POST /embeddings` (404), a doubled one as
 `/v1/v1/embeddings` — one chunk per request, every chunk of a pass at once, each file embedded twice (the
 file collection, then the knowledge base). uvicorn's access lines carry no timestamps: they are timed

@@ -1,7 +1,7 @@
 """The checklist: each check is a pure function of (store, config) → CheckResult.
 
 Checks depend on each other: when the server does not answer, the probe checks say "blocked by
-api.reachable" instead of adding red noise. Fix texts follow shared/docs/vllm-facts.md.
+api.reachable" instead of adding red noise. Fix texts follow vLLM's own messages and docs.
 """
 
 from __future__ import annotations
@@ -446,10 +446,10 @@ HUNG_SCRAPES = 4  # requests running and not one token processed over this many 
 
 def _engine_hung(store: Store) -> CheckResult | None:
     """Requests running but no prompt token processed and no request finished for several scrapes:
-    the engine is stuck (known pooling hangs, vllm-facts §8), though /health may still say 200."""
+    the engine is stuck (known pooling hangs in vLLM), though /health may still say 200."""
     recent = [m for m in list(store.metrics_history)[-HUNG_SCRAPES:] if m.ok]
     # Pooling requests are scheduled and finished within one engine step, so `running` reads 0 on a busy
-    # embedding server and `waiting` carries the load (shared/docs/openwebui-real-vllm.md): count both.
+    # embedding server and `waiting` carries the load (tests/captures/openwebui-real-vllm/): count both.
     if len(recent) < HUNG_SCRAPES or not all((m.running or 0) + (m.waiting or 0) > 0 for m in recent):
         return None
     tokens = {m.counters.get("prompt_tokens") for m in recent}
@@ -639,7 +639,7 @@ def check_models(store: Store, cfg: Config) -> CheckResult:
 
 def check_auth(store: Store, cfg: Config) -> CheckResult:
     """401 on /v1/* means vLLM runs with --api-key (or VLLM_API_KEY) and our key is missing or wrong.
-    Only /v1 paths are guarded; /health and /metrics never need it (vllm-facts §3.1)."""
+    Only /v1 paths are guarded; /health and /metrics never need it (vLLM's --api-key guards /v1 only)."""
     s = store.server
     if s is None or not s.ok:
         return _blocked("api.auth", "api.reachable")
@@ -669,7 +669,7 @@ def check_auth(store: Store, cfg: Config) -> CheckResult:
 
 def check_max_model_len(store: Store, cfg: Config) -> CheckResult:
     """max_model_len from /v1/models against what clients send: the log's too-long rejections and the
-    long-input probe (vLLM answers 400 for inputs above it, vllm-facts §3.5)."""
+    long-input probe (vLLM answers 400 for inputs above it: tests/captures/vllm-0.32-cpu/http/22-*)."""
     s = store.server
     if s is None or not s.ok:
         return _blocked("api.max_model_len", "api.reachable")
@@ -920,7 +920,7 @@ def _client_window(store: Store) -> list:
 
 def check_base_url(store: Store, cfg: Config) -> CheckResult:
     """Open WebUI posts to `{base_url}/embeddings` verbatim: a missing /v1 gives `POST /embeddings` 404
-    (openwebui-real-vllm.md case a)."""
+    (tests/captures/openwebui-real-vllm/fail_no_v1)."""
     owui = store.owui
     if owui is not None and owui.ok and owui.engine == "openai" and owui.embedding_url:
         bad = _owui_url_problem(owui.embedding_url)
@@ -1006,7 +1006,7 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
 
 def check_client_dims(store: Store, cfg: Config) -> CheckResult:
     """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length
-    ("Collection expecting embedding with dimension of 2560, got 1024", openwebui-report.md)."""
+    ("Collection expecting embedding with dimension of 2560, got 1024", Open WebUI 0.12.4's message)."""
     owui = store.owui
     if owui is None:
         return _result(
@@ -1034,7 +1034,7 @@ def check_client_dims(store: Store, cfg: Config) -> CheckResult:
 
 def check_ingest_errors(store: Store, cfg: Config) -> CheckResult:
     """Errors in the latest burst of client embedding requests. Open WebUI fails a whole file on its first
-    failed chunk (openwebui-real-vllm.md), so one error is already a failed document."""
+    failed chunk (tests/captures/openwebui-real-vllm/), so one error is already a failed document."""
     if cfg.log_source is None:
         return _result("ingest.errors", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     ing = store.ingest

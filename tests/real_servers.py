@@ -1,0 +1,58 @@
+"""The real servers the `real` tests run: a CPU vLLM 0.32 and Open WebUI 0.12.4, from the scripts in tools/.
+
+Installed into ~/.cache/embedtop/ the first time a test needs them (a few minutes), found there afterwards.
+An install that fails fails the test with one line saying what to run; the only way to leave these tests out
+is EMBEDTOP_SKIP_REAL=1 (see tests/conftest.py).
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+VLLM_TOOLS = ROOT / "tools" / "real-vllm"
+OWUI_TOOLS = ROOT / "tools" / "open-webui"
+CACHE = Path.home() / ".cache" / "embedtop"
+VLLM_VENV = Path(os.environ.get("VLLM_VENV", CACHE / "vllm-venv"))
+OWUI_VENV = Path(os.environ.get("OWUI_VENV", CACHE / "owui-venv"))
+MARKER = ".embedtop-installed"  # written by the install scripts once the venv works
+INSTALL_TIMEOUT_S = 1800
+
+_failed: dict[str, str] = {}  # one failed install per run: later tests fail at once with the same line
+
+
+def _install(name: str, script: Path, venv: Path) -> None:
+    if name in _failed:
+        pytest.fail(_failed[name], pytrace=False)
+    if (venv / MARKER).exists():
+        return
+    how = (
+        f"`bash {script.relative_to(ROOT)}` to see why, or set EMBEDTOP_SKIP_REAL=1 to leave the real-server tests out"
+    )
+    try:
+        out = subprocess.run(
+            ["bash", str(script)], capture_output=True, text=True, timeout=INSTALL_TIMEOUT_S, check=False
+        )
+    except subprocess.TimeoutExpired:
+        _failed[name] = f"{name} install into {venv} did not finish in {INSTALL_TIMEOUT_S} s: run {how}"
+    else:
+        if out.returncode != 0 or not (venv / MARKER).exists():
+            lines = (out.stdout + out.stderr).strip().splitlines()
+            last = lines[-1] if lines else "no output"
+            _failed[name] = f"{name} install into {venv} failed (exit {out.returncode}: {last}): run {how}"
+    if name in _failed:
+        pytest.fail(_failed[name], pytrace=False)
+
+
+def ensure_vllm() -> None:
+    """The real CPU vLLM, installed on first use."""
+    _install("real vLLM", VLLM_TOOLS / "install.sh", VLLM_VENV)
+
+
+def ensure_owui() -> None:
+    """The real Open WebUI, installed on first use."""
+    _install("Open WebUI", OWUI_TOOLS / "install.sh", OWUI_VENV)
