@@ -87,7 +87,7 @@ def judge(case: Case) -> Outcome:
     verdict = "failed" if not report.healthy else "healthy"
     if root is None:
         return Outcome(case, verdict, None, "", "")
-    return Outcome(case, verdict, root.check, root.line, f"{root.pattern.fix} {root.pattern.cause}")
+    return Outcome(case, verdict, root.check, root.line, f"{root.fix} {root.pattern.cause}")
 
 
 def score(outcomes: list[Outcome]) -> dict[str, tuple[int, int]]:

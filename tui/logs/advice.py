@@ -16,8 +16,8 @@ import re
 
 _CONSEQUENCE_RE = re.compile(
     r"EngineDeadError|AsyncEngineDeadError|Engine core initialization failed|See root cause above|"
-    r"Engine process failed to start|EngineCore failed to start|died unexpectedly|"
-    r"Background loop (?:has errored|is not running|has stopped)|Engine loop (?:has died|is not running)|"
+    r"Engine process failed to start|EngineCore failed to start|\bdied\b|\bfailed to start\.?$|"
+    r"initialization failed|output_handler failed|Background loop (?:has errored|is not running|has stopped)|Engine loop (?:has died|is not running)|"
     r"^(?:\w+\.)*(?:SystemExit|KeyboardInterrupt|CancelledError|GeneratorExit|BrokenPipeError|"
     r"EOFError|ConnectionResetError)\b|"
     r"Exception in worker \S+ while processing method|Error executing method|This might cause deadlock|"
@@ -39,7 +39,7 @@ _FATAL_RE = re.compile(
     r"RuntimeError: Worker failed with error|Engine process (?:\S+ )?(?:terminated|exited|died)|"
     r"MQLLMEngine (?:terminated|died)|Engine iteration timed out|Process \S+ (?:died|exited)|"
     r"Watchdog caught collective operation timeout|taking the entire process down|requires a restart|"
-    r"Killing process|Engine process \(pid \d+\) died|Engine loop has died"
+    r"Killing process|Engine process \(pid \d+\) died|Engine loop has died|output_handler failed"
 )
 
 _ADVICE_START = (

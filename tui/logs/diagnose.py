@@ -85,7 +85,7 @@ class Report:
             "from_structure": f.structural,
             "meaning": p.meaning,
             "cause": p.cause,
-            "fix": p.fix,
+            "fix": f.fix,
             "line": f.line,
             "line_number": f.line_no or None,
             "time": f.t,
@@ -97,7 +97,7 @@ class Report:
         return {
             "run": number,
             "start": run.start,
-            "start_line": run.start_no + 1,
+            "start_line": run.start_no,
             "furthest_phase": run.furthest,
             "end_phase": run.last_phase,
             "root_cause": self.finding_dict(run.root) if run.root is not None else None,
@@ -133,13 +133,15 @@ class Report:
 
 
 def _looks_binary(head: bytes) -> bool:
-    if not head:
+    """Binary data, not a log: NUL bytes or mostly undecodable bytes in the first 64 KB."""
+    sample = head[: 64 * 1024]
+    if not sample:
         return False
-    if b"\x00" in head[:4096] and head[:4096].count(b"\x00") > len(head[:4096]) // 8:
+    if sample.count(b"\x00") > len(sample) // 100:
         return True
-    sample = head[:4096]
-    text = sum(1 for b in sample if b >= 32 or b in (9, 10, 13, 27))
-    return text < 0.85 * len(sample)
+    text = sample.decode("utf-8", "replace")
+    bad = text.count("\ufffd") + sum(1 for c in text if c < " " and c not in "\t\n\r\x1b")
+    return bad > 0.1 * len(text)
 
 
 def diagnose(path: Path) -> Report:
@@ -206,7 +208,7 @@ def render_text(report: Report) -> str:
             end = f"ended {run.last_phase}" if run.last_phase != run.furthest else "no further"
             cause = f": {run.root.pattern.meaning[:120]} [{run.root.id}]" if run.root is not None else ""
             out.append(
-                f"  run {len(runs) - i} from line {run.start_no + 1} ({_clock(run.start)}): reached {run.furthest},"
+                f"  run {len(runs) - i} from line {run.start_no} ({_clock(run.start)}): reached {run.furthest},"
                 f" {end}{cause}"
             )
     others = [f for f in st.findings if f is not root]
@@ -218,14 +220,14 @@ def render_text(report: Report) -> str:
             out.append(f"  - {f.id}{count} [{f.check}]: {f.pattern.meaning[:200]}{tag}")
             out.append(f"    line {f.line_no or '?'}: {f.line[:200]}")
             if f.pattern.severity == "warn" or f.check not in SERVER_CHECKS or not report.failures:
-                out.append(f"    fix: {f.pattern.fix}")
+                out.append(f"    fix: {f.fix}")
     return "\n".join(out)
 
 
 def _cite(f: Finding) -> list[str]:
     lines = [f"  line {f.line_no or '?'} ({_clock(f.t)}): {f.line[:400]}"]
     lines += [f"  {c}" for c in f.context]
-    lines += [f"  cause: {f.pattern.cause}", f"  fix:   {f.pattern.fix}"]
+    lines += [f"  cause: {f.pattern.cause}", f"  fix:   {f.fix}"]
     return lines
 
 

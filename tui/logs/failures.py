@@ -44,8 +44,8 @@ _ARGPARSE_RE = re.compile(r"^[\w./-]+(?: [\w-]+)?: error: (?P<msg>.+)")
 _STOP_TYPES = ("KeyboardInterrupt", "SystemExit", "CancelledError", "GeneratorExit")
 # Words of a warning that can explain a death right after it.
 _EXPLAINS_RE = re.compile(
-    r"too long|longer than|exceed|out of memory|\bOOM\b|maximum|timed? ?out|NaN|illegal|overflow|"
-    r"preempt|swap|no space|killed",
+    r"too long|longer than the (?:specified )?maximum|exceeds? the (?:model's )?maximum|sequence length is longer|"
+    r"out of memory|\bOOM\b|insufficient memory|not enough memory|\btimed out\b|\bNaN\b|illegal|preempt",
     re.I,
 )
 
@@ -82,7 +82,11 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
                 text = f"{section.exc_type}: {section.more[0][0].msg.strip()}"
         header = chain.header.msg if chain.header is not None else ""
         stop = section.exc_type.rsplit(".", 1)[-1] in _STOP_TYPES
-        detail = " ".join(m.msg.strip() for m, _ in section.more)
+        detail = " ".join(
+            m.msg.strip()
+            for m, _ in section.more
+            if m is not line and not m.msg.strip().startswith("For further information")
+        )
         serving = any(f in _SERVING_FUNCS for s in chain.sections for f in s.funcs)
         suspect = Suspect(
             line, text, no, chain.t, stop or advice.is_consequence(text), section.exc_type, header, detail, serving
@@ -100,7 +104,7 @@ def standalone(line: LogLine, line_no: int, t: float) -> Suspect | None:
     """A suspect from one line outside a traceback header: `Value error, …`, argparse's `error:`, an
     exception line (a paste that starts mid-traceback), an ERROR/CRITICAL record."""
     raw = line.msg
-    if _CODE_RE.match(raw):
+    if _CODE_RE.match(raw) or raw.strip() == "NoneType: None":  # (logger.exception without an exception)
         return None  # a frame, a code line or a `^^^^` marker of a traceback whose header is not in the log
     msg = raw.strip()
     m = _VALUE_ERROR_RE.match(msg)
@@ -152,11 +156,15 @@ class RunFailures:
         if self.fatal is None:
             self.suspects.clear()
 
-    def root(self) -> Suspect | None:
-        found = [s for s in self.suspects if not s.consequence]
+    def root(self, pending: list[Suspect] | None = None) -> Suspect | None:
+        """The first suspect that is not a consequence (`pending`: those of tracebacks still open)."""
+        suspects = self.suspects
+        if pending:
+            suspects = sorted([*suspects, *pending], key=lambda s: s.line_no)
+        found = [s for s in suspects if not s.consequence]
         if found:
             return found[0]
-        return self.suspects[0] if self.suspects else None
+        return suspects[0] if suspects else None
 
     def explaining_warning(self, t: float) -> tuple[LogLine, float] | None:
         """The last warning just before the failure whose words can explain it (input too long, OOM…)."""
@@ -171,8 +179,9 @@ def pattern_for(suspect: Suspect, check: str, version: str | None, context: str 
     startup = check == "vllm.startup"
     kind = "exception" if suspect.exc_type else "error"
     quote = suspect.text if len(suspect.text) <= 240 else suspect.text[:237] + "…"
-    message = f"{suspect.text} {suspect.detail}".strip()
-    fix, _own = advice.fix_for(message, version, suspect.header + " " + context, suspect.consequence)
+    fix, _own = advice.fix_for(suspect.text, version, suspect.header + " " + context, suspect.consequence)
+    if not _own and suspect.detail and advice.vllm_advice(suspect.detail):
+        fix, _own = advice.fix_for(suspect.detail, version, context)
     where = "vLLM failed to start" if startup else "the vLLM engine failed"
     cause = f"vLLM's own message (not in embedtop's catalog): {quote}" + (
         f" — after: {suspect.header[:160]}" if suspect.header else ""

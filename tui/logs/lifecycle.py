@@ -128,6 +128,15 @@ class Finding:
     structural: bool = False  # found from the log's structure, not a catalog entry
 
     @property
+    def fix(self) -> str:
+        """The entry's fix, led by vLLM's own advice when the cited line carries some (quoted)."""
+        fix = self.pattern.fix
+        if self.structural or fix.startswith("vLLM says"):
+            return fix
+        said = advice.vllm_advice(self.line.split("] ", 1)[-1])
+        return f"vLLM says: “{said}” — {fix}" if said else fix
+
+    @property
     def id(self) -> str:
         return self.pattern.id
 
@@ -209,6 +218,8 @@ class LogState:
         kind = line.kind
         for chain in self.chains.feed(line, n, t):
             self._chain(chain)
+        if self.run.failures.fatal is not None and line.msg[:1].isalpha() and self.chains.open_for(line):
+            self._refresh_structural()  # an exception line of a traceback still open may be the root
         if kind == "access":
             self._access(line, t, n)
             return
@@ -402,6 +413,8 @@ class LogState:
         if suspect is None:
             return
         failures = self.run.failures
+        if chain.header is not None and failures.suspects and failures.suspects[-1].line_no == chain.header_no:
+            failures.suspects.pop()  # the record whose traceback this is: the traceback's exception says more
         failures.add(suspect)
         texts = [f"{s.exc_type}: {s.message}" for s in chain.sections if s.exc_type]
         stopping = suspect.exc_type.rsplit(".", 1)[-1] in ("KeyboardInterrupt", "SystemExit", "CancelledError")
@@ -414,8 +427,27 @@ class LogState:
         """A line that says a vLLM process died: the run failed (once), its root cause is chosen."""
         if self.in_shutdown:
             return
-        self._fatal_check(self._check_for("", line.msg or line.text), t, (line, n))
+        text = line.msg or line.text
+        failures = self.run.failures
+        if failures.fatal is not None and failures.fatal[3] == "vllm.startup" and advice.engine_death(text):
+            self._relabel_as_engine()
+        self._fatal_check(self._check_for("", text), t, (line, n))
         self._refresh_structural()
+
+    def _relabel_as_engine(self) -> None:
+        """An excerpt with no startup in it: a failure first taken for a startup's turns out to be a serving
+        engine's death (its later lines are ones only a serving engine prints)."""
+        if any(phase == STARTING for phase, _ in self.run.phases):
+            return
+        failures = self.run.failures
+        assert failures.fatal is not None
+        failures.fatal = (*failures.fatal[:3], "vllm.engine")
+        self.run.findings = [
+            Finding(f.pattern, f.line, f.t, "vllm.engine", f.count, f.line_no, f.context, f.structural)
+            if f.check == "vllm.startup"
+            else f
+            for f in self.run.findings
+        ]
 
     def _fatal_check(self, check: str, t: float, where: tuple[LogLine, int] | None = None) -> None:
         failures = self.run.failures
@@ -442,14 +474,15 @@ class LogState:
             if old is not None:  # the catalog knows this failure: its entry explains it better
                 del findings[old]
             return
-        suspect = failures.root()
+        pending = [s for s in map(suspect_from_chain, self.chains.pending()) if s is not None]
+        suspect = failures.root(pending)
         if suspect is None:
             fatal_line, n, t, check = failures.fatal
             if not fatal_line.text:
                 return
             suspect = Suspect(fatal_line, fatal_line.msg or fatal_line.text, n, t, True)
         check = failures.fatal[3]
-        warning = failures.explaining_warning(suspect.t)
+        warning = failures.explaining_warning(suspect.t) if check == "vllm.engine" else None
         context = (f"warning just before: {warning[0].text[:300]}",) if warning else ()
         pattern = pattern_for(suspect, check, self.run.facts.get("version"), " ".join(context))
         finding = Finding(pattern, suspect.line.text, suspect.t, check, 1, suspect.line_no, context, True)
@@ -547,7 +580,8 @@ class LogState:
                 return f
         if specific:
             return specific[0]
-        return found[0] if found else None
+        structural = [f for f in found if f.structural]  # a consequence only: the traceback's own line says most
+        return structural[0] if structural else found[0] if found else None
 
     @property
     def failed(self) -> bool:

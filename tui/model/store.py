@@ -134,6 +134,7 @@ class Store:
                     events.append(event)
                     self.log_events_total += 1
             self.log_lines_total += len(sample.lines)
+            state.settle(sample.t)
             ingest.tick(sample.t)
             if not sample.lines:
                 grouper.close()  # a quiet poll: the last record is complete

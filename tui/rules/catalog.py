@@ -277,7 +277,7 @@ def check_process(store: Store, cfg: Config) -> CheckResult:
                 Status.FAIL,
                 f"vLLM {role} pid {pid} exited at {hms(t)}",
                 [f"{hms(t)} process {pid} ({title}) is gone", *cause, *evidence],
-                root.pattern.fix if root is not None else fix,
+                root.fix if root is not None else fix,
             )
     if replaced:
         pid, (t, role, _title) = replaced[-1]
@@ -333,7 +333,7 @@ def _finding_result(check_id: str, state: LogState) -> CheckResult | None:
         Status.FAIL if root.pattern.severity == "fail" else Status.WARN,
         f"{root.pattern.meaning} [{root.id}]",
         evidence=[*finding_evidence(state, root, findings), f"cause: {root.pattern.cause}"],
-        fix=root.pattern.fix,
+        fix=root.fix,
     )
 
 
@@ -485,6 +485,8 @@ def check_requests(store: Store, cfg: Config) -> CheckResult:
             count = state.count_access(pattern, now)
             if count < pattern.min_count:
                 continue  # the burst is over
+        elif now - f.t > WINDOW_MIN * 60:
+            continue  # one failed request minutes ago: over
             summary = f"{count}× {'/'.join(map(str, sorted(pattern.statuses)))} in {pattern.window_s / 60:.0f} min"
         else:
             summary = pattern.meaning
@@ -493,7 +495,7 @@ def check_requests(store: Store, cfg: Config) -> CheckResult:
             Status.FAIL if pattern.severity == "fail" else Status.WARN,
             f"{summary} [{pattern.id}]",
             evidence=[f"{hms(f.t)} log: {f.line[:300]}", f"cause: {pattern.cause}"],
-            fix=pattern.fix,
+            fix=f.fix,
         )
         if worst is None or result.status.rank > worst.status.rank:
             worst = result
@@ -551,9 +553,7 @@ def check_reachable(store: Store, cfg: Config) -> CheckResult:
         root = store.log_state.root_cause()
         if phase == lifecycle.CRASHED and root is not None:
             evidence.append(f"{hms(root.t)} log: {root.line[:200]}")
-            return _result(
-                "api.reachable", Status.FAIL, f"down: {error}; the log shows a crash", evidence, root.pattern.fix
-            )
+            return _result("api.reachable", Status.FAIL, f"down: {error}; the log shows a crash", evidence, root.fix)
         if phase in (lifecycle.SHUTTING_DOWN, lifecycle.EXITED) and "refused" in error:
             evidence.append(f"{hms(store.log_state.phase_since or s.t)} log: vLLM {phase}")
             return _result(
@@ -661,6 +661,9 @@ def check_auth(store: Store, cfg: Config) -> CheckResult:
             "VLLM_API_KEY (the CLI flag wins from 0.9)."
         )
         return _result("api.auth", Status.FAIL, f"401 Unauthorized: embedtop sent {sent}", evidence, fix)
+    clients = _log_client_result(store.log_state, "api.auth")
+    if clients is not None:
+        return clients  # embedtop gets in, but the log shows clients refused: their key is missing or wrong
     if s.models is None and p is None:
         return _result("api.auth", Status.UNKNOWN, "waiting for /v1/models or a probe")
     how = "with the key from $" + cfg.api_key_env if cfg.api_key else "without a key (none needed)"
@@ -913,6 +916,38 @@ WRONG_PATH = {
 }
 
 
+def log_client_finding(state: LogState, check_id: str) -> Finding | None:
+    """The log's own finding for a client check (its history included, e.g. the backlog `check --log` reads),
+    if still on at the log's latest time: a burst of access lines in its window, or a request error."""
+    latest = state.last_t or 0.0
+    found = None
+    for f in state.findings_for(check_id):
+        if isinstance(f.pattern, AccessRule):
+            if state.count_access(f.pattern, latest) < f.pattern.min_count:
+                continue
+        elif latest - f.t > WINDOW_MIN * 60:
+            continue
+        if f.pattern.severity == "fail" and (found is None or found.pattern.severity != "fail"):
+            found = f
+        elif found is None:
+            found = f
+    return found
+
+
+def _log_client_result(state: LogState, check_id: str, fix: str | None = None) -> CheckResult | None:
+    f = log_client_finding(state, check_id)
+    if f is None:
+        return None
+    count = f" ({f.count}× in {f.pattern.window_s / 60:.0f} min)" if isinstance(f.pattern, AccessRule) else ""
+    return _result(
+        check_id,
+        Status.FAIL if f.pattern.severity == "fail" else Status.WARN,
+        f"{f.pattern.meaning}{count} [{f.id}]",
+        [f"{hms(f.t)} log (line {f.line_no}): {f.line[:300]}", f"cause: {f.pattern.cause}"],
+        fix or f.fix,
+    )
+
+
 def _client_window(store: Store) -> list:
     """Client embedding requests of the last WINDOW_MIN minutes (access lines are timed when read)."""
     return store.ingest.window(max(time.time(), store.log_state.last_t or 0.0))
@@ -952,6 +987,9 @@ def check_base_url(store: Store, cfg: Config) -> CheckResult:
             [f"{hms(last.t)} log: {last.line[:200]}"],
             BASE_URL_FIX,
         )
+    logged = _log_client_result(store.log_state, "client.base_url", BASE_URL_FIX)
+    if logged is not None and not any(r.kind == "ok" for r in window):
+        return logged
     if any(r.kind == "ok" for r in window) or store.ingest.totals:
         return _result("client.base_url", Status.PASS, "clients post to /v1/embeddings")
     return _result("client.base_url", Status.UNKNOWN, "no client embedding requests in the log yet")
@@ -999,7 +1037,11 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
             + served
             + " Open WebUI: Admin → Settings → Documents → Embedding Model.",
         )
-    if any(r.kind == "ok" and 200 <= r.status < 300 for r in window):
+    ok_now = any(r.kind == "ok" and 200 <= r.status < 300 for r in window)
+    logged = _log_client_result(store.log_state, "client.model_name")
+    if logged is not None and not ok_now:
+        return logged
+    if ok_now:
         return _result("client.model_name", Status.PASS, "client requests name a served model")
     return _result("client.model_name", Status.UNKNOWN, "no client embedding requests in the log yet")
 
