@@ -88,7 +88,7 @@ def test_a_failed_start_then_a_restart_is_reported_run_by_run(tmp_path: Path) ->
     latest, first = out.index("  run 2 from line"), out.index("  run 1 from line 4 ")
     assert latest < first and "[startup.port_in_use]" in out[first:]
     rc, report = diag_json(log)
-    assert [r["run"] for r in report["runs"]] == [2, 1]
+    assert rc == 0 and [r["run"] for r in report["runs"]] == [2, 1]
     assert report["runs"][1]["root_cause"]["id"] == "startup.port_in_use"
     assert report["runs"][0]["root_cause"] is None and report["runs"][0]["furthest_phase"] == "ready"
 
@@ -161,7 +161,7 @@ def test_client_401_and_unknown_model_lines_go_to_their_checks() -> None:
     ],
     ids=["compose", "kubectl", "journald", "docker-ts", "ansi-crlf"],
 )
-def test_wrapped_logs_give_the_same_verdict(wrap, tmp_path: Path) -> None:  # noqa: ANN001
+def test_wrapped_logs_give_the_same_verdict(wrap, tmp_path: Path) -> None:
     for name, expected in (
         ("failures/fail-port-in-use.log", "startup.port_in_use"),
         ("failures/fail-default-gpu-memory-utilization-no-kvcache-env.log", "startup.memory_utilization"),

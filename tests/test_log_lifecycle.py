@@ -238,6 +238,13 @@ def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
     ):
         assert any(r.search(msg) for r in regexes) and MSG_START_RE.match(msg), msg
     assert seen > 150
+    # INFO-level catalog entries are only tried on lines the gate lets through.
+    from tui.logs import catalog
+
+    for pattern in catalog.PATTERNS:
+        if pattern.levels == "info":
+            for example in pattern.examples:
+                assert MSG_START_RE.match(parse_line(example).msg), (pattern.id, example)
 
 
 def test_a_tail_that_starts_mid_run_is_running_not_not_started() -> None:

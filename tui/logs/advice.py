@@ -17,7 +17,8 @@ import re
 _CONSEQUENCE_RE = re.compile(
     r"EngineDeadError|AsyncEngineDeadError|Engine core initialization failed|See root cause above|"
     r"Engine process failed to start|EngineCore failed to start|\bdied\b|\bfailed to start\.?$|"
-    r"initialization failed|output_handler failed|Background loop (?:has errored|is not running|has stopped)|Engine loop (?:has died|is not running)|"
+    r"initialization failed|output_handler failed|Background loop (?:has errored|is not running|has stopped)|"
+    r"Engine loop (?:has died|is not running)|"
     r"^(?:\w+\.)*(?:SystemExit|KeyboardInterrupt|CancelledError|GeneratorExit|BrokenPipeError|"
     r"EOFError|ConnectionResetError)\b|"
     r"Exception in worker \S+ while processing method|Error executing method|This might cause deadlock|"
@@ -39,7 +40,8 @@ _FATAL_RE = re.compile(
     r"RuntimeError: Worker failed with error|Engine process (?:\S+ )?(?:terminated|exited|died)|"
     r"MQLLMEngine (?:terminated|died)|Engine iteration timed out|Process \S+ (?:died|exited)|"
     r"Watchdog caught collective operation timeout|taking the entire process down|requires a restart|"
-    r"Killing process|Engine process \(pid \d+\) died|Engine loop has died|output_handler failed"
+    r"Killing process|Engine process \(pid \d+\) died|Engine loop has died|output_handler failed|"
+    r"Dumping input data for V1 LLM engine|device-side assert triggered"
 )
 
 _ADVICE_START = (
@@ -73,7 +75,10 @@ _FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
             r"flash.?attn|flash.?attention|flashinfer|xformers|attention backend",
             "VLLM_ATTENTION_BACKEND (--attention-backend in recent releases)",
         ),
-        (r"inductor|dynamo|torch\.compile|triton|cudagraph|cuda graph", "--enforce-eager"),
+        (
+            r"inductor|dynamo|torch\.compile|triton|cudagraph|cuda graph|StreamCapture|stream is capturing|captur",
+            "--enforce-eager (no CUDA graphs / torch.compile)",
+        ),
         (
             r"huggingface|hf_hub|\bhf\b|gated|repository|repo\b|401 Client|snapshot_download",
             "HF_TOKEN (gated models), HF_HUB_OFFLINE, the model id",
@@ -81,7 +86,7 @@ _FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"no space left|disk quota", "HF_HOME / --download-dir on a disk with room"),
         (r"address already in use|\bbind\b|\bport\b", "--port"),
         (r"\btask\b|runner|pooling|\bembed|convert", "--runner pooling (vLLM 0.10+; --task embed before 0.13)"),
-        (r"lora", "--enable-lora / --max-lora-rank"),
+        (r"lora", "--enable-lora, --lora-modules NAME=PATH (PATH holds adapter_config.json), --max-lora-rank"),
         (
             r"architecture|not supported|model type|has no vLLM implementation",
             "the model's architecture (a newer vLLM, or --trust-remote-code)",
@@ -99,7 +104,8 @@ _FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
 
 _ENGINE_DEATH_RE = re.compile(
     r"EngineDeadError|Engine loop has died|Engine process \(pid \d+\) died|Background loop has errored|"
-    r"output_handler failed|EngineCore encountered a fatal error|Error in model execution|execute_model"
+    r"output_handler failed|EngineCore encountered a fatal error|Error in model execution|execute_model|"
+    r"Dumping input data for V1 LLM engine|AsyncLLMEngine has failed"
 )
 
 
@@ -123,9 +129,33 @@ def is_consequence(text: str) -> bool:
     return _CONSEQUENCE_RE.search(text) is not None
 
 
+_FATAL_WORDS = (
+    "Dead",
+    "died",
+    "ailed",
+    "Killed",
+    "exit",
+    "atal",
+    "dumped",
+    "Segmentation",
+    "Watchdog",
+    "restart",
+    "Killing",
+    "terminated",
+    "timed out",
+    "Abort",
+    "down",
+    "Dumping input",
+    "device-side assert",
+)
+
+
 def fatal_signal(text: str) -> bool:
     """A line saying a vLLM process died or is exiting."""
-    return _FATAL_RE.search(text) is not None
+    for word in _FATAL_WORDS:
+        if word in text:
+            return _FATAL_RE.search(text) is not None
+    return False
 
 
 def vllm_advice(message: str) -> str | None:

@@ -124,6 +124,10 @@ PATTERNS, ACCESS_RULES = load()
 _ERROR_PATTERNS = tuple(p for p in PATTERNS if p.levels == "error")
 _INFO_PATTERNS = tuple(p for p in PATTERNS if p.levels == "info")
 BY_ID = {p.id: p for p in PATTERNS} | {r.id: r for r in ACCESS_RULES}
+# status → the access rules that may count it, in catalog order (most lines are 200s: no rule at all)
+RULES_BY_STATUS: dict[int, tuple[AccessRule, ...]] = {
+    status: tuple(r for r in ACCESS_RULES if status in r.statuses) for r0 in ACCESS_RULES for status in r0.statuses
+}
 
 
 def _literals(items: list) -> list[str] | None:

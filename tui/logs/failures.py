@@ -35,6 +35,10 @@ _SERVING_FUNCS = frozenset(
         "process_input_sockets",
         "create_embedding",
         "create_chat_completion",
+        "engine_step_async",
+        "run_output_handler",
+        "execute_model_async",
+        "step_with_batch_queue",
     }
 )
 QUIET_S = 60.0  # live: an error during startup followed by this long a silence is the end of that start
@@ -63,6 +67,7 @@ class Suspect:
     header: str = ""  # the ERROR record before a traceback ("EngineCore failed to start.")
     detail: str = ""  # the message lines after the exception line (advice often sits there)
     serving: bool = False  # its frames are the serving path (engine step, output handler)
+    header_no: int = 0  # line number of the ERROR record this traceback belongs to (0: none)
 
 
 def suspect_from_chain(chain: Chain) -> Suspect | None:
@@ -78,8 +83,13 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
                 text, line, no = m["msg"], more, more_no
                 break
         else:
-            if section.more and not section.message:
-                text = f"{section.exc_type}: {section.more[0][0].msg.strip()}"
+            if section.more and (not section.message or section.message.rstrip().endswith("raised:")):
+                # `BackendCompilerFailed: backend='inductor' raised:` then the real error on the next line
+                inner, inner_no = section.more[0]
+                if section.message:
+                    text, line, no = inner.msg.strip(), inner, inner_no
+                else:
+                    text = f"{section.exc_type}: {inner.msg.strip()}"
         header = chain.header.msg if chain.header is not None else ""
         stop = section.exc_type.rsplit(".", 1)[-1] in _STOP_TYPES
         detail = " ".join(
@@ -89,7 +99,16 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
         )
         serving = any(f in _SERVING_FUNCS for s in chain.sections for f in s.funcs)
         suspect = Suspect(
-            line, text, no, chain.t, stop or advice.is_consequence(text), section.exc_type, header, detail, serving
+            line,
+            text,
+            no,
+            chain.t,
+            stop or advice.is_consequence(text),
+            section.exc_type,
+            header,
+            detail,
+            serving,
+            chain.header_no if chain.header is not None else 0,
         )
         if not suspect.consequence:
             return suspect
@@ -97,7 +116,15 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
     return first
 
 
-_CODE_RE = re.compile(r"^[\s^~]*$|^\s|^(?:Process \S+:|Stack \(most recent call first\):)$")
+_CODE_RE = re.compile(
+    r"^[\s^~]*$|^\s|^(?:Process \S+:|Stack \(most recent call first\):)$|"
+    # the second lines of torch's CUDA error text: part of the error above, not errors of their own
+    r"^(?:Search for `|For debugging consider passing|CUDA kernel errors might be|Compile with `TORCH_USE_CUDA_DSA`)|"
+    # a traceback chain's separators, pasted without the traceback's header
+    r"^(?:The above exception was the direct cause|During handling of the above exception)"
+)
+# A CUDA kernel's own assert (printed before torch's "device-side assert triggered"): the first cause.
+_KERNEL_ASSERT_RE = re.compile(r"\.cu:\d+: \w+: block: \[[\d,]+\], thread: \[[\d,]+\] Assertion `[^`]+` failed\.")
 
 
 def standalone(line: LogLine, line_no: int, t: float) -> Suspect | None:
@@ -110,6 +137,9 @@ def standalone(line: LogLine, line_no: int, t: float) -> Suspect | None:
     m = _VALUE_ERROR_RE.match(msg)
     if m is not None:
         return Suspect(line, m["msg"], line_no, t, False, "ValueError")
+    m = _KERNEL_ASSERT_RE.search(msg)
+    if m is not None:
+        return Suspect(line, msg, line_no, t, False, "CUDA kernel assertion")
     exc = EXCEPTION_RE.match(msg)
     if exc is not None:
         exc_type = msg.split(":", 1)[0]
@@ -160,7 +190,8 @@ class RunFailures:
         """The first suspect that is not a consequence (`pending`: those of tracebacks still open)."""
         suspects = self.suspects
         if pending:
-            suspects = sorted([*suspects, *pending], key=lambda s: s.line_no)
+            headers = {p.header_no for p in pending if p.header_no}  # their ERROR records: the traceback says more
+            suspects = sorted([*(s for s in suspects if s.line_no not in headers), *pending], key=lambda s: s.line_no)
         found = [s for s in suspects if not s.consequence]
         if found:
             return found[0]

@@ -87,7 +87,7 @@ MSG_START_RE = re.compile(
     r"Supported[_ ]tasks|non-default args|args: |Initializing an? |Warming up model|Capturing |"
     r"Application startup complete|Shutting down|Finished server process|Memory profiling|"
     r"vLLM (?:API )?server version|Uvicorn running|\[shutdown\] (?:API server: shutdown triggered|EngineCore: trigger)|"
-    r"# \w+ blocks|\w+(?: \+ host)? KV cache size|Maximum concurrency|\s*[▄█▀]"
+    r"# \w+ blocks|\w+(?: \+ host)? KV cache size|Maximum concurrency|\s*[▄█▀]|No platform detected"
 )
 
 
@@ -151,6 +151,9 @@ class Run:
     first_error: tuple[str, float] | None = None  # first exception line, for failures no entry names
     failures: RunFailures = field(default_factory=RunFailures)
     start_no: int = 0  # line number where the run starts
+    client_errors: int = 0  # access lines with 4xx/5xx (not ours)
+    platform_probe: tuple[LogLine, int] | None = None  # why platform detection failed (a DEBUG/WARNING line)
+    first_error_record: tuple[LogLine, int] | None = None
 
     @property
     def crashed(self) -> bool:
@@ -171,6 +174,13 @@ class RunSummary:
 
 MAX_PIDS = 64
 # A traceback's source line (`    raise RuntimeError("…")`) quotes a message without the error happening.
+_FRAME_PREFIXES = ('  File "', "    ")
+# Why vLLM found no GPU platform, logged at DEBUG/WARNING before "No platform detected".
+_PLATFORM_PROBE_RE = re.compile(
+    r"Exception happens when checking CUDA platform|cannot open shared object file|NVML Shared Library Not Found|"
+    r"Failed to initialize NVML|CUDA platform is not available because"
+)
+_PLATFORM_IDS = ("startup.no_platform", "startup.no_gpu")
 _CODE_LINE_RE = re.compile(r"\s+(?:File \"|raise |\^|~|assert |if |return |[\w.]+\()")
 MAX_RUNS = 16
 
@@ -198,6 +208,7 @@ class LogState:
         self.line_no = 0
         self.chains = ChainTracker()
         self.history: deque[RunSummary] = deque(maxlen=MAX_RUNS)  # earlier runs, oldest first
+        self._recent: deque[tuple[LogLine, int]] = deque(maxlen=8)  # last lines that are not INFO/DEBUG/access
         self.finished = False
 
     # ------------------------------------------------------------------ feeding
@@ -216,21 +227,25 @@ class LogState:
             if len(self.pids) > MAX_PIDS:
                 del self.pids[next(iter(self.pids))]
         kind = line.kind
-        for chain in self.chains.feed(line, n, t):
-            self._chain(chain)
-        if self.run.failures.fatal is not None and line.msg[:1].isalpha() and self.chains.open_for(line):
-            self._refresh_structural()  # an exception line of a traceback still open may be the root
+        level = line.level
+        msg = line.msg
+        chains = self.chains
+        if chains.open_chains or level in ("ERROR", "CRITICAL") or (level != "INFO" and msg.startswith(TRACEBACK)):
+            for chain in chains.feed(line, n, t):
+                self._chain(chain)
+            if self.run.failures.fatal is not None and msg[:1].isalpha() and chains.open_for(line):
+                self._refresh_structural()  # an exception line of a traceback still open may be the root
         if kind == "access":
             self._access(line, t, n)
             return
-        level = line.level
         if (kind == "vllm" and level in ("INFO", "DEBUG")) or kind == "uvicorn":
-            msg = line.msg
             if MSG_START_RE.match(msg) is not None:
                 if _ANY_MILESTONE.search(msg):
                     self._milestone(msg, t)
                 if kind == "vllm":
                     self._facts(msg)
+                    if level == "INFO":
+                        self._info_match(line, t, n)  # INFO catalog entries start like a fact (tested)
             if "Avg prompt throughput" in msg:
                 stats = parse_stats(msg)
                 if stats is not None:
@@ -239,12 +254,22 @@ class LogState:
                     if self.phase == NOT_STARTED:
                         self._set(RUNNING, t)
         if level == "DEBUG" or (level == "INFO" and kind != "other"):
-            if level == "INFO":
-                self._info_match(line, t, n)
+            if level == "DEBUG" and _PLATFORM_PROBE_RE.search(msg):
+                self.run.platform_probe = (line, n)
             return
+        self._recent.append((line, n))
+        if level in ("ERROR", "CRITICAL") and self.run.first_error_record is None and msg.strip():
+            self.run.first_error_record = (line, n)
         if level == "WARNING":
             self.run.failures.warnings.append((line, t))
-        hit = None if _CODE_LINE_RE.match(line.msg) else catalog.match(line.text, level if kind == "vllm" else None)
+            if _PLATFORM_PROBE_RE.search(msg):
+                self.run.platform_probe = (line, n)
+        if msg.startswith(_FRAME_PREFIXES):
+            hit = None  # a traceback's frame or source line: it quotes code, the error is the exception line
+        else:
+            hit = catalog.match(line.text, level if kind == "vllm" else None)
+            if hit is not None and _CODE_LINE_RE.match(msg):
+                hit = None
         if hit is not None:
             self._finding(hit[0], line.text, t, n)
         elif (
@@ -256,14 +281,14 @@ class LogState:
             self.run.first_error = (line.text, t)
         if level == "WARNING" or self.in_shutdown:
             return
-        in_chain = self.chains.open_for(line) or line.msg.startswith(TRACEBACK)
-        if not in_chain and (level in ("ERROR", "CRITICAL") or kind == "other"):
+        errorish = level in ("ERROR", "CRITICAL") or (kind == "other" and ":" in msg)
+        if errorish and not (self.chains.open_for(line) or msg.startswith(TRACEBACK)):
             suspect = standalone(line, n, t)
             if suspect is not None:
                 self.run.failures.add(suspect)
                 if suspect.exc_type == "ArgumentError":
                     self._fatal(line, n, t)  # argparse exits right after its error line
-        if (level is not None or kind == "other") and advice.fatal_signal(line.msg or line.text):
+        if (level is not None or kind == "other") and advice.fatal_signal(msg or line.text):
             self._fatal(line, n, t)
 
     def _info_match(self, line: LogLine, t: float, n: int) -> None:
@@ -345,20 +370,26 @@ class LogState:
         status, path = line.status, line.path
         if status is None or path is None:
             return
-        if 200 <= status < 300 and not self.in_shutdown:
-            self.run.failures.recovered()  # it answers: earlier errors did not stop it
-        if self.phase == NOT_STARTED and 200 <= status < 300:
-            self._set(RUNNING, t)  # joined a running server: its startup is not in what we read
-        if line.ours:
-            return
-        bare = path.split("?", 1)[0]
+        ok = 200 <= status < 300
+        if ok:
+            if self.run.failures.suspects and not self.in_shutdown:
+                self.run.failures.recovered()  # it answers: earlier errors did not stop it
+            if self.phase == NOT_STARTED:
+                self._set(RUNNING, t)  # joined a running server: its startup is not in what we read
+        if "embedtop=" in path:
+            return  # our own request
+        bare = path.split("?", 1)[0] if "?" in path else path
         if bare.startswith("/v1/"):
             self.requests_total += 1
-            if self.phase in (READY, RUNNING) and 200 <= status < 300:
+            if ok and self.phase in (READY, RUNNING):
                 self._set(SERVING, t)
+        if ok:
+            return
+        if status >= 400:
+            self.run.client_errors += 1
         if self.in_shutdown and status >= 500:
             return  # requests aborted by a shutdown: the phase says it, not a request failure
-        for rule in catalog.ACCESS_RULES:
+        for rule in catalog.RULES_BY_STATUS.get(status, ()):
             if catalog.access_matches(rule, status, bare):
                 self.windows[rule.id].append(t)
                 count = self.count_access(rule, t)
@@ -381,6 +412,9 @@ class LogState:
         if self.in_shutdown:
             return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (vllm-facts §2)
         check = self._check_for(pattern.id, text)
+        probe = self.run.platform_probe
+        if pattern.id in _PLATFORM_IDS and probe is not None:
+            text, n = probe[0].text, probe[1]  # the line that says why no GPU platform was found
         if pattern.severity == "fail":
             self._fatal_check(check, t)
             check = self.run.failures.fatal[3] if self.run.failures.fatal else check
@@ -418,6 +452,8 @@ class LogState:
         failures.add(suspect)
         texts = [f"{s.exc_type}: {s.message}" for s in chain.sections if s.exc_type]
         stopping = suspect.exc_type.rsplit(".", 1)[-1] in ("KeyboardInterrupt", "SystemExit", "CancelledError")
+        if failures.fatal is not None and failures.fatal[3] == "vllm.startup" and suspect.serving:
+            self._relabel_as_engine()  # its frames are the serving path: an excerpt of a serving engine's death
         if (chain.toplevel and not stopping) or any(advice.fatal_signal(x) for x in texts):
             self._fatal(suspect.line, suspect.line_no, suspect.t)
         elif failures.fatal is not None:
@@ -496,9 +532,18 @@ class LogState:
     def _end_run(self) -> None:
         """The run is over (end of input, or a restart): an error during startup that nothing followed
         stopped it; one after it served is reported as a request-level error, not a crash."""
-        for chain in self.chains.flush():
+        chains = self.chains.flush()
+        for chain in chains:
             self._chain(chain)
         failures = self.run.failures
+        unfinished = [c for c in chains if not c.complete]
+        if failures.fatal is None and not failures.suspects and unfinished and not self.in_shutdown:
+            # The log ends inside a traceback (vLLM was dying as it was written): the line printed just before
+            # the traceback, else the run's first ERROR record, says what.
+            before = self._line_before(unfinished[0].start_no)
+            if before is not None and self.ready_at is None and self.phase not in UP:
+                line, n = before
+                failures.add(Suspect(line, line.msg.strip() or line.text, n, unfinished[0].t, False))
         if failures.fatal is not None or not failures.suspects or self.in_shutdown:
             return
         root = failures.root()
@@ -514,7 +559,7 @@ class LogState:
             found = catalog.LogPattern(
                 "request.exception",
                 "request",
-                "fail" if request else "warn",
+                "fail" if request and self.run.client_errors else "warn",
                 (),
                 f"vLLM failed a request: {root.text[:200]}",
                 "vLLM answered a request with an error and went on serving (no sign of a dead engine).",
@@ -522,6 +567,15 @@ class LogState:
                 "",
             )
             self._add(Finding(found, root.line.text, root.t, "vllm.requests", line_no=root.line_no, structural=True))
+
+    def _line_before(self, line_no: int) -> tuple[LogLine, int] | None:
+        """The error-ish line (not INFO, not a frame) printed right before `line_no`, else the first ERROR record."""
+        for line, n in reversed(self._recent):
+            if n < line_no and line.msg.strip() and not line.msg.startswith(_FRAME_PREFIXES):
+                if line_no - n <= 2:
+                    return line, n
+                break
+        return self.run.first_error_record
 
     def finish(self) -> None:
         """End of a saved log: judge what the last run left open."""

@@ -47,6 +47,7 @@ COLLECTOR_TS_RE = re.compile(
     r"|[A-Z][a-z]{2} [ \d]\d \d\d:\d\d:\d\d \S+ [^:\s]+(?:\[\d+\])?: "
     r"|[\w][\w.-]*\s*\| "
     r"|\[pod/[^\]\s]+\] "
+    r"|\[rank\d+\]: ?(?!\[)"
     r"|\d{4}-\d\d-\d\d[ T]\d\d:\d\d:\d\d(?:[.,]\d+)? \| )"
 )
 # A launcher's own format around vLLM's message: `2024-12-19 21:40:35 ERROR 56542 [file.py:64] msg`.
@@ -88,12 +89,6 @@ def parse_line(raw: str) -> LogLine:
         text = text.replace("\x00", "")
     if text[-1:] in ("\n", "\r"):
         text = text.rstrip("\r\n")
-    if text.endswith("^M"):
-        text = text[:-2]
-    if "[" in text[:8] and "m" in text[:12]:
-        fixed = BROKEN_ANSI_RE.sub("", text)
-        if fixed != text:
-            text = fixed.lstrip()
     m = VLLM_RE.match(text)
     if m is not None:
         proc, pid, level, ts, src, msg = m.groups()
@@ -116,6 +111,12 @@ def parse_line(raw: str) -> LogLine:
         m = UVICORN_RE.match(text)
         if m is not None:
             return LogLine(text, m["level"], "uvicorn", m["proc"], _pid(m), msg=m["msg"])
+    if text.endswith("^M") or ("[" in text[:8] and "m" in text[:12]):
+        fixed = BROKEN_ANSI_RE.sub("", text[:-2] if text.endswith("^M") else text).lstrip()
+        if fixed != text:  # a paste's literal `^M` or colour codes without their escape byte
+            line = parse_line(fixed)
+            line.text = text
+            return line
     stripped = COLLECTOR_TS_RE.sub("", text, count=1)
     if stripped is not text and stripped != text:
         line = parse_line(stripped)

@@ -53,7 +53,7 @@ class Section:
 class Chain:
     """A complete traceback chain, sections in print order (the first is the innermost cause)."""
 
-    key: tuple[str | None, int | None]
+    key: tuple[str | None, int | None, bool]  # (process name, pid, bare stderr)
     start_no: int
     t: float
     sections: list[Section] = field(default_factory=list)
@@ -95,14 +95,22 @@ class ChainTracker:
     """Feed every line; `feed` returns the chains that a line completed (usually none)."""
 
     def __init__(self) -> None:
-        self._open: dict[tuple[str | None, int | None], _Open] = {}
+        # open tracebacks by process; while none is, only ERROR records and `Traceback` lines need feeding
+        self.open_chains: dict[tuple[str | None, int | None, bool], _Open] = {}
         self._last_error: dict[tuple[str | None, int | None], tuple[LogLine, int]] = {}
 
     def feed(self, line: LogLine, line_no: int, t: float) -> list[Chain]:
-        key = (line.proc, line.pid)
+        # Bare stderr (kind "other") and logger records of one process are separate streams: a V0 engine
+        # prints its traceback both ways, interleaved.
+        pkey = (line.proc, line.pid)
+        key = (line.proc, line.pid, line.kind == "other")
         msg = line.msg if line.kind in ("vllm", "other") else ""
         done: list[Chain] = []
-        cur = self._open.get(key)
+        if line.kind != "other":
+            bare = self.open_chains.get((line.proc, line.pid, True))
+            if bare is not None and bare.chain.complete and not bare.awaiting:
+                done.append(self._close((line.proc, line.pid, True)))  # a log record after a finished bare traceback
+        cur = self.open_chains.get(key)
         if line.kind not in ("vllm", "other"):
             if cur is not None:  # an access or uvicorn line of the same process: the traceback is over
                 done.append(self._close(key))
@@ -117,14 +125,14 @@ class ChainTracker:
             if cur is not None:
                 done.append(self._close(key))
             chain = Chain(key, line_no, t, [Section()], lines=1)
-            header = self._last_error.get(key)
+            header = self._last_error.get(pkey)
             if header is not None and line_no - header[1] <= 2:
                 chain.header, chain.header_no = header
-            self._open[key] = _Open(chain, line)
+            self.open_chains[key] = _Open(chain, line)
             return done
         if cur is None:
             if line.level in ("ERROR", "CRITICAL"):
-                self._last_error[key] = (line, line_no)
+                self._last_error[pkey] = (line, line_no)
                 if len(self._last_error) > 64:
                     del self._last_error[next(iter(self._last_error))]
             return done
@@ -132,7 +140,7 @@ class ChainTracker:
             # A new log record of the same process: the traceback is over.
             done.append(self._close(key))
             if line.level in ("ERROR", "CRITICAL"):
-                self._last_error[key] = (line, line_no)
+                self._last_error[pkey] = (line, line_no)
             return done
         chain = cur.chain
         chain.lines += 1
@@ -167,26 +175,26 @@ class ChainTracker:
             cur.in_message = True
         elif section.exc_type and cur.in_message and len(section.more) < MAX_MESSAGE_LINES:
             section.more.append((line, line_no))  # a message that spans lines
-        elif section.exc_type and line.kind == "other" and key == (None, None):
+        elif section.exc_type and line.kind == "other" and key == (None, None, True):
             done.append(self._close(key))  # unrelated stderr after a finished traceback
             return done
         if chain.lines >= MAX_CHAIN_LINES:
             done.append(self._close(key))
         return done
 
-    def _close(self, key: tuple[str | None, int | None]) -> Chain:
-        return self._open.pop(key).chain
+    def _close(self, key: tuple[str | None, int | None, bool]) -> Chain:
+        return self.open_chains.pop(key).chain
 
     def flush(self) -> list[Chain]:
         """Close every open chain (end of the input)."""
-        chains = [o.chain for o in self._open.values()]
-        self._open.clear()
+        chains = [o.chain for o in self.open_chains.values()]
+        self.open_chains.clear()
         return chains
 
     def open_for(self, line: LogLine) -> bool:
         """Whether the line went into an open traceback of its process."""
-        return (line.proc, line.pid) in self._open
+        return (line.proc, line.pid, line.kind == "other") in self.open_chains
 
     def pending(self) -> list[Chain]:
         """Chains still open (their last section may be complete)."""
-        return [o.chain for o in self._open.values()]
+        return [o.chain for o in self.open_chains.values()]
