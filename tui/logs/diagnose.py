@@ -36,6 +36,11 @@ class Report:
     state: LogState
 
     @property
+    def line_of(self) -> dict[str, int]:
+        """finding id → the line (1-based) that proves it."""
+        return {f.id: f.line_no for f in self.state.findings}
+
+    @property
     def client_findings(self) -> list[Finding]:
         """Request-side findings still on at the log's latest time (bursts over by then are left out)."""
         st = self.state

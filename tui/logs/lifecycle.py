@@ -173,6 +173,7 @@ class RunSummary:
 
 
 MAX_PIDS = 64
+CHAIN_QUIET_S = 2.0  # live: a traceback whose exception line came this long ago with nothing after it is over
 # A traceback's source line (`    raise RuntimeError("…")`) quotes a message without the error happening.
 _FRAME_PREFIXES = ('  File "', "    ")
 # Why vLLM found no GPU platform, logged at DEBUG/WARNING before "No platform detected".
@@ -206,6 +207,7 @@ class LogState:
         self._ts_cache: tuple[str, float] = ("", 0.0)
         self._now = now
         self.line_no = 0
+        self.last_read: float | None = None  # live: when the last line was read (our clock, not the log's)
         self.chains = ChainTracker()
         self.history: deque[RunSummary] = deque(maxlen=MAX_RUNS)  # earlier runs, oldest first
         self._recent: deque[tuple[LogLine, int]] = deque(maxlen=8)  # last lines that are not INFO/DEBUG/access
@@ -221,6 +223,8 @@ class LogState:
         """Fold one line in. `t_read` is when it was read live (None: a backlog or a saved log)."""
         self.line_no += 1
         n = self.line_no
+        if t_read is not None:
+            self.last_read = t_read
         t = self._time(line, t_read)
         if line.pid is not None and line.pid not in self.pids:
             self.pids[line.pid] = line.proc or ""
@@ -584,11 +588,18 @@ class LogState:
             self._end_run()
 
     def settle(self, now: float) -> None:
-        """Live: an error during startup after which the log stayed quiet for QUIET_S ended that start."""
+        """Live, on every poll: a finished traceback the log has said nothing after for CHAIN_QUIET_S is
+        complete; an error during startup after which the log stayed quiet for QUIET_S ended that start."""
+        last = self.last_read if self.last_read is not None else self.last_t
+        if last is None or now - last < CHAIN_QUIET_S:
+            return
+        if self.chains.open_chains:
+            for chain in self.chains.close_complete():
+                self._chain(chain)
         failures = self.run.failures
         if failures.fatal is not None or self.ready_at is not None or self.phase in UP:
             return
-        if self.last_t is None or now - self.last_t < QUIET_S:
+        if now - last < QUIET_S:
             return
         pending = self.chains.pending()
         if failures.suspects or any(c.complete for c in pending):

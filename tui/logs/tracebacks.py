@@ -191,6 +191,11 @@ class ChainTracker:
         self.open_chains.clear()
         return chains
 
+    def close_complete(self) -> list[Chain]:
+        """Close the open chains whose last section ended with its exception (live: the log went quiet)."""
+        keys = [k for k, o in self.open_chains.items() if o.chain.complete and not o.awaiting]
+        return [self._close(k) for k in keys]
+
     def open_for(self, line: LogLine) -> bool:
         """Whether the line went into an open traceback of its process."""
         return (line.proc, line.pid, line.kind == "other") in self.open_chains
