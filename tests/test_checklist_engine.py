@@ -154,7 +154,7 @@ def test_semantic_each_status() -> None:
     assert {x.id: x for x in evaluate(store, CFG)}["probe.semantic"].status == Status.UNKNOWN
     store.apply(SemanticSample(1, 0.05, related=0.31, unrelated=0.30))
     r = {x.id: x for x in evaluate(store, CFG)}["probe.semantic"]
-    assert r.status == Status.FAIL and "does not win" in r.summary and "last-token pooling" in r.fix
+    assert r.status == Status.FAIL and "do not win" in r.summary and "last-token pooling" in r.fix
     store.apply(SemanticSample(2, 0.05, related=0.7, unrelated=0.1))
     assert {x.id: x for x in evaluate(store, CFG)}["probe.semantic"].status == Status.PASS
     store.apply(SemanticSample(3, 0.05, error="HTTP 500: boom"))

@@ -162,8 +162,10 @@ async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: Re
     store = Store()
     async with httpx.AsyncClient() as client:
         server = ServerCollector(client, vllm.url, 10, interval=0.5)
-        probe = ProbeCollector(client, vllm.url, 30, lambda: "Qwen3-Embedding-4B")
         first = await server.collect()
+        # The served weights (`root`) decide the query format, as in the dashboard: these are MiniLM's.
+        root = first.models[0].root if isinstance(first, ServerSample) and first.models else None
+        probe = ProbeCollector(client, vllm.url, 30, lambda: "Qwen3-Embedding-4B", lambda: root)
         store.apply(first)
         for _ in range(3):
             store.apply(await probe.collect())
@@ -187,9 +189,9 @@ async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: Re
     for check in ("api.reachable", "api.models", "probe.status", "probe.dimensions", "probe.values", "probe.semantic"):
         assert good[check].status == Status.PASS, (check, good[check].summary)
     assert store.semantic is not None and store.semantic.related > store.semantic.unrelated + 0.05
-    # /metrics deltas: 8 client inputs; our 3 probes + 3 semantic inputs are taken out.
+    # /metrics deltas: 8 client inputs; our 3 probes + 18 semantic inputs (6 pairs × 3) are taken out.
     traffic = store.traffic(seconds=3600)
-    assert traffic is not None and traffic.ours == 6
+    assert traffic is not None and traffic.ours == 3 + 18
     assert traffic.requests_per_s * traffic.seconds == pytest.approx(8, abs=0.01)
     assert traffic.e2e_count >= 14
     assert long.outcome == "rejected" and long.http_status == 400 and "maximum context length" in long.message
@@ -369,3 +371,44 @@ async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tm
         assert "Embedding models do not support `--runner generate`" in startup.summary
         assert startup.fix.startswith("vLLM says: “Use `--runner pooling`")
         assert any("Value error, Embedding models do not support" in e for e in startup.evidence)
+
+
+async def test_semantic_probe_tells_real_weights_from_random_ones(vllm: RealVllm, tmp_path: Path) -> None:
+    """Issue 14: a tiny random-weight Qwen3 served under the 4B name passed the old one-pair semantic probe
+    (0.56 vs 0.37: its related document repeated the query's words). Six paraphrase pairs: the real small
+    model (the module's server) passes, the random-weight one fails."""
+    from tui.collectors.probe import ProbeCollector
+
+    model = tmp_path / "tiny-qwen3"
+    subprocess.run(
+        [str(VENV / "bin" / "python"), str(TOOLS / "make-tiny-qwen3.py"), str(model)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    port, log = free_port(), tmp_path / "tiny.log"
+    env = dict(os.environ, VLLM_MODEL_DIR=str(model), VLLM_READY_TIMEOUT="240")
+    pid = int(
+        subprocess.run(
+            ["bash", str(TOOLS / "start.sh"), str(port), str(log), "Qwen3-Embedding-4B"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        ).stdout.split()[-1]
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            results = {}
+            for name, url in (("real", vllm.url), ("random", f"http://127.0.0.1:{port}")):
+                root = (await client.get(f"{url}/v1/models")).json()["data"][0]["root"]
+                probe = ProbeCollector(client, url, 60, lambda: "Qwen3-Embedding-4B", lambda r=root: r)
+                results[name] = await probe.semantic()
+    finally:
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(pid)], check=False, timeout=60)
+    real, random = results["real"], results["random"]
+    assert real.ok and random.ok and len(real.pairs) == len(random.pairs) == 6
+    assert real.passed and real.wins == 6, real
+    assert not random.passed, random
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

@@ -30,7 +30,7 @@ from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.store import Store
-from tui.rules.catalog import BY_CHECK_ID, evaluate, probe_model
+from tui.rules.catalog import BY_CHECK_ID, evaluate, probe_model, probe_root
 from tui.rules.checks import CheckResult, Status
 
 SCHEMA_ID = "embedtop-check/1"
@@ -86,7 +86,13 @@ class Rounds:
         )
         self._clients.append(client)
         self.server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
-        self.probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
+        self.probe = ProbeCollector(
+            client,
+            cfg.url,
+            cfg.timeout,
+            lambda: probe_model(self.store, cfg),
+            lambda: probe_root(self.store, cfg),
+        )
         if cfg.openwebui:
             owui_client = httpx.AsyncClient(  # its own client: Open WebUI's key only, never vLLM's
                 headers=client_headers(cfg.openwebui_key, self.agent), follow_redirects=False, trust_env=False

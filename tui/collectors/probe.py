@@ -3,10 +3,13 @@
 - The regular probe embeds one short document. Qwen3-Embedding documents need no prefix (only
   queries take an instruction), so the text is plain. The answer is decoded into dims, L2 norm,
   finiteness and all-zero, or a readable error.
-- The semantic probe embeds a query in Qwen3's instruct format (`Instruct: {task}\nQuery:{query}`,
-  no space after `Query:`, as Qwen3-Embedding's model card writes it) and two documents, one related
-  and one not: the related one must score higher. The cheapest proof that the right model is loaded
-  and pools correctly.
+- The semantic probe embeds six queries, each with two documents: a related one that shares no content
+  word with the query (a paraphrase: "ferry … harbour" → "boats … port") and an unrelated one that shares
+  several. Weights that carry meaning rank the paraphrase first; random or broken weights follow the shared
+  words (a random-weight Qwen3 under the 4B name passed the old one-pair probe: 0.56 vs 0.37, because the
+  related document repeated the query's words). Queries take Qwen3's instruct format (`Instruct: {task}\n
+  Query:{query}`, no space after `Query:`, as the model card writes it) when the served weights are a
+  Qwen3-Embedding (the model root says so), plain otherwise.
 - The long-input probe sends more words than `max_model_len` tokens and reports whether the server
   rejects it (400) or truncates it (200): what a client ingesting long chunks must know.
 Every request carries `?embedtop=<kind>` (see http_util.MARKER).
@@ -25,9 +28,58 @@ from tui.model.samples import LongInputSample, ProbeSample, SemanticSample
 
 PROBE_TEXT = "embedtop probe: the harbour opens at six and the ferry leaves at seven."
 SEMANTIC_TASK = "Given a web search query, retrieve relevant passages that answer the query"
-SEMANTIC_QUERY = f"Instruct: {SEMANTIC_TASK}\nQuery:When does the ferry leave the harbour?"
-SEMANTIC_RELATED = "The ferry leaves the harbour at seven every morning; the harbour office opens at six."
-SEMANTIC_UNRELATED = "Photosynthesis lets plants turn sunlight, water and carbon dioxide into sugar."
+# (query, related: no content word shared, unrelated: shares several). Checked on the real CPU vLLM: the
+# real all-MiniLM-L6-v2 ranks every related document first (mean margin 0.11); a random-weight Qwen3
+# loses half of them (mean margin -0.03) — tests/test_real_vllm.py.
+SEMANTIC_PAIRS: tuple[tuple[str, str, str], ...] = (
+    (
+        "When does the ferry leave the harbour?",
+        "Boats to the island depart from the port at seven each morning.",
+        "Harbour seals leave their pups on the rocks when the tide is low.",
+    ),
+    (
+        "What is the boiling point of water at sea level?",
+        "At one atmosphere of pressure, H2O turns to steam at 100 degrees Celsius.",
+        "Sea level rise threatens the water supply of coastal cities.",
+    ),
+    (
+        "Symptoms of a cold in children",
+        "Kids with a virus often have a runny nose, sneezing and a mild fever.",
+        "Cold war children grew up with civil defence drills at school.",
+    ),
+    (
+        "Who painted the ceiling of the Sistine Chapel?",
+        "Michelangelo spent four years on the frescoes above the Vatican's papal altar.",
+        "The chapel ceiling collapsed during the storm and was rebuilt in oak.",
+    ),
+    (
+        "How much does a new car battery cost?",
+        "Replacing the vehicle's 12-volt accumulator usually runs between 100 and 250 dollars.",
+        "A new battery of tests showed the car was safe in a crash.",
+    ),
+    (
+        "Best way to learn to play the guitar",
+        "Beginners should practise chords for fifteen minutes daily and take a few lessons with a teacher.",
+        "The best play of the season came when the guitar player learned to sing.",
+    ),
+)
+SEMANTIC_QUERY = f"Instruct: {SEMANTIC_TASK}\nQuery:{SEMANTIC_PAIRS[0][0]}"  # the first query, instruct form
+
+
+def wants_instruct(model: str | None, root: str | None) -> bool:
+    """Qwen3-Embedding queries take the instruct prefix; the served weights (root) decide, else the name."""
+    name = (root or model or "").lower()
+    return "qwen3-embedding" in name or "qwen3_embedding" in name
+
+
+def semantic_inputs(instruct: bool) -> list[str]:
+    """query, related, unrelated for every pair, in order."""
+    out: list[str] = []
+    for query, related, unrelated in SEMANTIC_PAIRS:
+        out += [f"Instruct: {SEMANTIC_TASK}\nQuery:{query}" if instruct else query, related, unrelated]
+    return out
+
+
 LONG_WORD = "harbour "  # one token in common vocabularies; the probe sends max_model_len + 64 of them
 LONG_EXTRA = 64
 
@@ -109,12 +161,23 @@ def decode_semantic(answer: Answer, manual: bool = False) -> SemanticSample:
     base = dict(t=time.time(), latency_s=answer.latency_s, manual=manual)
     if vectors is None:
         return SemanticSample(**base, error=error)
-    if len(vectors) != 3:
-        return SemanticSample(**base, error=f"asked for 3 vectors, got {len(vectors)}")
-    related, unrelated = cosine(vectors[0], vectors[1]), cosine(vectors[0], vectors[2])
-    if related is None or unrelated is None:
-        return SemanticSample(**base, error="vectors of different lengths, zero or not finite")
-    return SemanticSample(**base, related=related, unrelated=unrelated, tokens=_usage_tokens(data or {}))
+    want = 3 * len(SEMANTIC_PAIRS)
+    if len(vectors) != want:
+        return SemanticSample(**base, error=f"asked for {want} vectors, got {len(vectors)}")
+    pairs = []
+    for i in range(0, want, 3):
+        related, unrelated = cosine(vectors[i], vectors[i + 1]), cosine(vectors[i], vectors[i + 2])
+        if related is None or unrelated is None:
+            return SemanticSample(**base, error="vectors of different lengths, zero or not finite")
+        pairs.append((related, unrelated))
+    return SemanticSample(
+        **base,
+        related=sum(r for r, _ in pairs) / len(pairs),
+        unrelated=sum(u for _, u in pairs) / len(pairs),
+        tokens=_usage_tokens(data or {}),
+        inputs=want,
+        pairs=tuple(pairs),
+    )
 
 
 def decode_long_input(answer: Answer, max_model_len: int, words: int) -> LongInputSample:
@@ -145,11 +208,13 @@ class ProbeCollector:
         base_url: str,
         timeout: float,
         model: Callable[[], str | None],
+        root: Callable[[], str | None] = lambda: None,
     ) -> None:
         self.client = client
         self.base_url = base_url
         self.timeout = timeout
         self.model = model  # the configured model, else the first id /v1/models served
+        self.root = root  # the served weights' path (/v1/models `root`), when known
         self.manual_next = False
 
     async def collect(self) -> ProbeSample:
@@ -164,9 +229,9 @@ class ProbeCollector:
         return decode_embedding(answer, model or "(server default)", manual=manual)
 
     async def semantic(self, manual: bool = False) -> SemanticSample:
-        """The semantic probe: one request with the query and both documents."""
-        body: dict[str, object] = {"input": [SEMANTIC_QUERY, SEMANTIC_RELATED, SEMANTIC_UNRELATED]}
+        """The semantic probe: one request with every pair's query and both documents."""
         model = self.model()
+        body: dict[str, object] = {"input": semantic_inputs(wants_instruct(model, self.root()))}
         if model:
             body["model"] = model
         answer = await request(

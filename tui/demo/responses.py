@@ -42,13 +42,34 @@ def _random_unit(key: str, dims: int) -> tuple[float, ...]:
     return tuple(v / norm for v in values)
 
 
+def _topics() -> dict[str, str]:
+    """The semantic probe's texts → the meaning a real model gives them: a query and its paraphrase share one."""
+    from tui.collectors.probe import SEMANTIC_PAIRS, SEMANTIC_TASK
+
+    out: dict[str, str] = {}
+    for i, (query, related, unrelated) in enumerate(SEMANTIC_PAIRS):
+        for q in (query, f"Instruct: {SEMANTIC_TASK}\nQuery:{query}"):
+            out[q] = f"topic:{i}"
+        out[related] = f"topic:{i}"
+        out[unrelated] = f"other:{i}"
+    return out
+
+
+_TOPICS: dict[str, str] = {}
+
+
 def unit_vector(text: str, dims: int) -> list[float]:
-    """A deterministic unit-norm vector for `text`: the sum of its words' vectors plus a little of its own,
-    so texts that share words point the same way (the semantic probe's related document wins), and the
-    same text always gives the same vector, like a real model."""
+    """A deterministic unit-norm vector for `text`: the sum of its words' vectors plus a little of its own, so
+    texts that share words point the same way and the same text always gives the same vector; the semantic
+    probe's texts also carry their meaning (a query and its paraphrase share a topic), like a real model."""
+    if not _TOPICS:
+        _TOPICS.update(_topics())
     words = [w.strip(".,;:?!'\"()").lower() for w in text.split()]
     words = [w[:-1] if len(w) > 4 and w.endswith("s") else w for w in words if len(w) > 2][:64]
     acc = [0.3 * v for v in _random_unit("text:" + text, dims)]
+    topic = _TOPICS.get(text)
+    if topic is not None:
+        acc = [a + 6.0 * v for a, v in zip(acc, _random_unit(topic, dims), strict=True)]
     for word in words:
         for i, v in enumerate(_random_unit("word:" + word, dims)):
             acc[i] += v

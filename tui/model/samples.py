@@ -117,14 +117,22 @@ class SemanticSample:
     manual: bool = False
     tokens: int | None = None
     inputs: int = 3
+    pairs: tuple[tuple[float, float], ...] = ()  # (related, unrelated) per query; related/unrelated are the means
 
     @property
     def ok(self) -> bool:
         return self.error is None and self.related is not None and self.unrelated is not None
 
     @property
+    def wins(self) -> int:
+        return sum(r > u for r, u in self.pairs)
+
+    @property
     def passed(self) -> bool:
-        return self.ok and self.related - self.unrelated >= self.margin  # type: ignore[operator]
+        """The related documents win on average by the margin, and in all pairs but one at most."""
+        if not self.ok or self.related - self.unrelated < self.margin:  # type: ignore[operator]
+            return False
+        return not self.pairs or self.wins >= len(self.pairs) - 1
 
 
 @dataclass(frozen=True)

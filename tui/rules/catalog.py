@@ -84,6 +84,15 @@ def probe_model(store: Store, cfg: Config) -> str | None:
     return ids[0] if ids else None
 
 
+def probe_root(store: Store, cfg: Config) -> str | None:
+    """The served weights' path (/v1/models `root`) of the model the probe asks for, when listed."""
+    server = store.server
+    if server is None or not server.models:
+        return None
+    want = probe_model(store, cfg)
+    return next((m.root for m in server.models if m.id == want), server.models[0].root)
+
+
 # ---------------------------------------------------------------- GPU
 
 
@@ -874,25 +883,33 @@ def check_semantic(store: Store, cfg: Config) -> CheckResult:
             "probe.semantic",
             Status.FAIL,
             f"semantic probe failed: {sem.error}",
-            [f"{hms(sem.t)} POST /v1/embeddings (3 inputs) → {sem.error}"],
-            "The single-input probe works but a 3-input request does not: check the log for the error.",
+            [f"{hms(sem.t)} POST /v1/embeddings ({sem.inputs} inputs) → {sem.error}"],
+            f"The single-input probe works but a {sem.inputs}-input request does not: check the log for the error.",
         )
     assert sem.related is not None and sem.unrelated is not None
+    mean = "mean " if sem.pairs else ""
     evidence = [
-        f"{hms(sem.t)} cosine(query, related) = {sem.related:.3f}, cosine(query, unrelated) = {sem.unrelated:.3f}",
-        "query in Qwen3 instruct form: 'Instruct: <task>\\nQuery:<question>'; documents without prefix",
+        f"{hms(sem.t)} {mean}cosine(query, related) = {sem.related:.3f}, "
+        f"{mean}cosine(query, unrelated) = {sem.unrelated:.3f}",
     ]
+    if sem.pairs:
+        evidence.append(
+            f"the paraphrase won {sem.wins} of {len(sem.pairs)} queries (it shares no word with the query; the "
+            "unrelated document shares several: weights without meaning follow the words)"
+        )
+        evidence += [f"  query {i + 1}: related {r:.2f} vs unrelated {u:.2f}" for i, (r, u) in enumerate(sem.pairs)]
+    wins = f", {sem.wins}/{len(sem.pairs)} queries" if sem.pairs else ""
     if sem.passed:
         return _result(
             "probe.semantic",
             Status.PASS,
-            f"related {sem.related:.2f} > unrelated {sem.unrelated:.2f}",
+            f"related {sem.related:.2f} > unrelated {sem.unrelated:.2f}{wins}",
             evidence,
         )
     return _result(
         "probe.semantic",
         Status.FAIL,
-        f"related passage does not win: {sem.related:.2f} vs unrelated {sem.unrelated:.2f}",
+        f"related passages do not win: {sem.related:.2f} vs unrelated {sem.unrelated:.2f}{wins}",
         evidence,
         "The vectors carry no meaning: the weights behind the name are wrong or broken, the pooling is wrong "
         "(Qwen3-Embedding needs last-token pooling and normalization — check 'Resolved pooling config' in the "
@@ -927,9 +944,7 @@ def log_client_finding(state: LogState, check_id: str) -> Finding | None:
                 continue
         elif latest - f.t > WINDOW_MIN * 60:
             continue
-        if f.pattern.severity == "fail" and (found is None or found.pattern.severity != "fail"):
-            found = f
-        elif found is None:
+        if found is None or (f.pattern.severity == "fail" and found.pattern.severity != "fail"):
             found = f
     return found
 

@@ -26,7 +26,7 @@ from tui.config import Config
 from tui.model.recording import Recorder
 from tui.model.samples import LogBatch
 from tui.model.store import Store
-from tui.rules.catalog import probe_model
+from tui.rules.catalog import probe_model, probe_root
 from tui.rules.checks import CheckResult
 from tui.rules.engine import Checklist, input_times
 from tui.runtime.poller import Poller
@@ -85,7 +85,13 @@ class TargetRun:
         client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
         self._clients.append(client)
         server = ServerCollector(client, cfg.url, cfg.timeout, cfg.interval)
-        self.probe = ProbeCollector(client, cfg.url, cfg.timeout, lambda: probe_model(self.store, cfg))
+        self.probe = ProbeCollector(
+            client,
+            cfg.url,
+            cfg.timeout,
+            lambda: probe_model(self.store, cfg),
+            lambda: probe_root(self.store, cfg),
+        )
         specs: list[tuple[str, Any, float]] = [
             ("server", server.collect, cfg.interval),
             ("probe", self.probe.collect, cfg.probe_interval),
