@@ -60,9 +60,8 @@ def main() -> int:
     size = build(path, args.mb)
     lines = sum(1 for _ in path.open("rb"))
     print(f"log: {size / 1e9:.2f} GB, {lines:,} lines (real 0.32 captures: startup, serving ×N, engine SIGKILL)")
-    print(
-        f"machine: {platform.node()} · {platform.machine()} · {os.cpu_count()} cores · Python {platform.python_version()}"
-    )
+    machine = f"{platform.node()} · {platform.machine()} · {os.cpu_count()} cores"
+    print(f"machine: {machine} · Python {platform.python_version()}")
     print(time.strftime("date: %Y-%m-%d %H:%M"))
     rows = [
         ("wc -l (floor: read the bytes)", ["wc", "-l", str(path)]),
