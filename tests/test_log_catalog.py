@@ -1,5 +1,5 @@
 """Every catalog entry is verified: its regexes fire on the real capture it names, or on the exact
-vLLM text quoted in shared/docs/vllm-facts.md; and the starter catalog's failure patterns are covered."""
+vLLM text it quotes (from vLLM's source or a public log); and the starter catalog's failure patterns are covered."""
 
 from __future__ import annotations
 
@@ -28,7 +28,7 @@ DROPPED = {
 def test_entry_is_complete_and_verified(pattern: catalog.LogPattern) -> None:
     assert pattern.scope in ("server", "request") and pattern.severity in ("fail", "warn")
     assert pattern.meaning and pattern.cause and pattern.fix and pattern.versions
-    assert pattern.seen_in or pattern.examples, "every entry needs a capture or a vllm-facts example"
+    assert pattern.seen_in or pattern.examples, "every entry needs a capture or an exact vLLM example"
     level = "INFO" if pattern.levels == "info" else None
     for example in pattern.examples:
         hit = catalog.match(example, level)
@@ -70,7 +70,7 @@ def test_required_failures_are_covered() -> None:
 
 
 def test_kv_cache_fix_says_raise_not_lower() -> None:
-    # vllm-facts §3.2: lowering utilisation is the popular, wrong advice for "No available memory for the cache blocks".
+    # vLLM's own advice is to raise it: lowering utilisation is the popular, wrong advice for "No available memory for the cache blocks".
     fix = catalog.BY_ID["startup.kv_cache_no_memory"].fix
     assert "RAISE `--gpu-memory-utilization`" in fix
     assert "LOWER `--gpu-memory-utilization`" in catalog.BY_ID["startup.memory_utilization"].fix

@@ -223,7 +223,7 @@ def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
             if line.kind in ("vllm", "uvicorn") and any(r.search(line.msg) for r in regexes):
                 seen += 1
                 assert MSG_START_RE.match(line.msg), raw
-    # And the older forms quoted in vllm-facts §2, which no 0.32 capture holds.
+    # And the older releases' forms (their logger's texts), which no 0.32 capture holds.
     for msg in (
         "vLLM API server version 0.6.3.post1",
         "Loading model weights took 7.5 GB",

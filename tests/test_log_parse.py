@@ -76,7 +76,7 @@ def test_uvicorn_lifecycle_line() -> None:
 @pytest.mark.parametrize(
     ("raw", "level", "msg"),
     [
-        # ≤ 0.7: no bracket around file:line (vllm-facts §1.1)
+        # ≤ 0.7: no bracket around file:line (vLLM's logger format up to 0.7)
         ("INFO 10-21 09:12:01 api_server.py:528] vLLM API server version 0.6.3.post1", "INFO", "vLLM API server"),
         # 0.8–0.10.0: brackets, no process prefix
         ("INFO 05-20 10:23:42 [api_server.py:1043] vLLM API server version 0.8.5.post1", "INFO", "vLLM API server"),

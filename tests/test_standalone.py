@@ -43,20 +43,12 @@ OUTSIDE = re.compile(
     rf"|\b(?:{'|'.join(TEAM_DOCS)})\.md\b|\bvllm-facts\b|\bfacts §"
 )
 
-# PENDING_OTHER_WORK: files another engineer is rewriting right now (issue 14: the log path, its catalog
-# and their tests). They still cite the team folder beside the clone and its documents; they were left
-# alone on purpose. The lead removes each entry once its file is clean, and the test below then checks it
-# like every other file. `python -m tests.test_standalone` prints the lines that are still pending.
-PENDING_OTHER_WORK = {
-    "tui/logs/access.py",
-    "tui/logs/catalog.py",
-    "tui/logs/catalog.toml",
-    "tui/logs/lifecycle.py",
-    "tui/logs/parse.py",
-    "tests/test_log_catalog.py",
-    "tests/test_log_lifecycle.py",
-    "tests/test_log_parse.py",
-}
+# Files allowed to name a place outside the repository while they are being rewritten: none now.
+# `python -m tests.test_standalone` prints any such line.
+PENDING_OTHER_WORK: set[str] = set()
+
+# Capture folders still waiting for their README.md (which vLLM, which command): none now.
+PENDING_README: set[str] = set()
 
 SKIP_DIRS = {".git", ".venv", "__pycache__", ".pytest_cache", ".ruff_cache", ".import_linter_cache", "build"}
 
@@ -86,7 +78,8 @@ def outside_references(files: list[str]) -> list[str]:
 
 
 def test_no_file_refers_to_a_path_outside_the_repository() -> None:
-    hits = outside_references([x for x in repo_files() if x not in PENDING_OTHER_WORK])
+    this = str(Path(__file__).relative_to(ROOT))  # holds the patterns themselves
+    hits = outside_references([x for x in repo_files() if x not in PENDING_OTHER_WORK and x != this])
     assert not hits, "paths outside the repository:\n" + "\n".join(hits)
 
 
@@ -111,6 +104,8 @@ def test_captures_are_in_the_repository_each_folder_with_its_readme() -> None:
         if folder == "public":  # logs from public threads: each subfolder's index.toml names every log's source
             subs = {p.parent for p in files if p.is_relative_to(CAPTURES / folder) and p.name != "index.toml"}
             assert all((sub / "index.toml").is_file() for sub in subs), "a public/ folder has no index.toml"
+            continue
+        if folder in PENDING_README:
             continue
         readme = CAPTURES / folder / "README.md"
         assert readme.is_file(), f"tests/captures/{folder} has no README.md saying where it came from"

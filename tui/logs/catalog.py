@@ -2,7 +2,7 @@
 
 Each entry says what a log line means, why it happens and the fix (see the header of
 catalog.toml). tests/test_log_catalog.py runs every regex against the real capture or the
-vllm-facts text it names.
+exact vLLM text it quotes.
 """
 
 from __future__ import annotations

@@ -414,7 +414,7 @@ class LogState:
             self._add(Finding(pattern, text, t, pattern.check or "vllm.requests", line_no=n))
             return
         if self.in_shutdown:
-            return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (vllm-facts §2)
+            return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (tests/captures/vllm-0.32-cpu/logs/shutdown-sigterm-idle.log)
         check = self._check_for(pattern.id, text)
         probe = self.run.platform_probe
         if pattern.id in _PLATFORM_IDS and probe is not None:

@@ -1,6 +1,6 @@
 """Parse one line of a vLLM server log into a `LogLine`, and the periodic stats line into numbers.
 
-Formats (shared/docs/vllm-facts.md §1 and the real 0.32 captures):
+Formats (vLLM's logger across releases, and the real 0.32 captures in tests/captures):
 - vLLM logger 0.31+:    `(APIServer pid=29379) INFO 11-24 18:54:33 [api_utils.py:286] msg`
 - vLLM logger 0.8–0.30: the same, `(Proc pid=N) ` optional (0.10.1 puts it on every process)
 - vLLM logger ≤0.7:     `INFO 01-15 10:23:42 file.py:123] msg` (no bracket)
@@ -207,7 +207,7 @@ class Stats:
 
 
 def parse_stats(msg: str) -> Stats | None:
-    """The numbers of a stats line (V0 and V1 forms, vllm-facts §2.1), or None."""
+    """The numbers of a stats line (the V0 and V1 engines' forms), or None."""
     if "Avg prompt throughput" not in msg:
         return None
     m = STATS_RE.search(msg)
