@@ -92,14 +92,19 @@ def pytest_terminal_summary(terminalreporter, exitstatus: int, config: pytest.Co
         text = report.longrepr[2] if isinstance(report.longrepr, tuple) else str(report.longrepr)
         for reason in counts:
             counts[reason] += reason in text
-    deselected = sum(1 for x in terminalreporter.stats.get("deselected", []) if x.get_closest_marker("real"))
+    markexpr = config.option.markexpr or ""
+    deselected = 0
+    if "real" in markexpr:  # -m "not real": the fast lane
+        deselected = sum(1 for x in terminalreporter.stats.get("deselected", []) if x.get_closest_marker("real"))
+        deselected = deselected or -1  # under pytest-xdist (-n) the workers deselect: no count reaches here
     lines = [
         f"{n} skipped because {reason.split(': ')[0]} (unset it to run them; they install into ~/.cache/embedtop)"
         for reason, n in counts.items()
         if n
     ]
     if deselected:
-        lines.append(f"-m {config.option.markexpr!r}: {deselected} real vLLM / Open WebUI tests deselected")
+        n = "the" if deselected < 0 else str(deselected)
+        lines.append(f"-m {markexpr!r}: {n} real vLLM / Open WebUI tests (marked `real`) deselected")
     if lines:
         terminalreporter.write_sep("=", "real servers not run")
         for line in lines:

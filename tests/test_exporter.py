@@ -205,8 +205,11 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
     assert ("probe.dimensions", "pass", "fail") in recorded
     replay = EmbedtopApp(Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, speed=1000)
     async with replay.run_test(size=(120, 36)) as pilot:
+        # The cursor moves over samples only (transitions are recomputed): wait for the last sample, not for
+        # the last record, which may be a transition (then the loop used to sit out its whole deadline).
+        last_sample_t = [t for t, k, _ in records if k != "transition"][-1]
         deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and replay.replay_t != records[-1][0]:
+        while time.monotonic() < deadline and replay.replay_t != last_sample_t:
             await pilot.pause(0.1)
         replayed = [(e.check_id, e.old.value if e.old else None, e.new.value) for e in replay.checklist.events]
         assert "replay of" in replay.sub_title
