@@ -1,6 +1,7 @@
 """What the path of a client request says about the client's configuration (pure, no state).
 
-How Open WebUI ingests (seen with the real Open WebUI 0.12.4 against the real vLLM: tests/captures/openwebui-real-vllm): `POST {base_url}/embeddings` verbatim — so a base URL
+How Open WebUI ingests (seen with the real Open WebUI 0.12.4 against the real vLLM:
+tests/captures/openwebui-real-vllm): `POST {base_url}/embeddings` verbatim — so a base URL
 without `/v1` shows up as `POST /embeddings` (404), a doubled one as `/v1/v1/embeddings`; an
 Ollama-style client posts to `/api/embed` or `/api/embeddings`.
 """

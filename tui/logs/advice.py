@@ -68,16 +68,20 @@ _FLAGS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
         (r"tokenizer|chat template|chat_template", "--tokenizer / --chat-template"),
         (r"quantiz|\bawq\b|\bgptq\b|\bfp8\b|bitsandbytes|marlin", "--quantization"),
         (
+            r"gcc|CalledProcessError|C compiler|Python\.h|cc1",
+            "a C compiler and Python headers (apt install build-essential python3-dev), or --enforce-eager",
+        ),
+        (
+            r"inductor|dynamo|torch\.compile|triton|cudagraph|cuda graph|StreamCapture|stream is capturing|captur",
+            "--enforce-eager (no CUDA graphs / torch.compile)",
+        ),
+        (
             r"nccl|tensor.parallel|world.size|distributed|\bray\b|all.?reduce|\bshm\b|shared memory",
             "--tensor-parallel-size (NCCL_DEBUG=INFO shows why; docker needs --ipc=host or a larger --shm-size)",
         ),
         (
             r"flash.?attn|flash.?attention|flashinfer|xformers|attention backend",
             "VLLM_ATTENTION_BACKEND (--attention-backend in recent releases)",
-        ),
-        (
-            r"inductor|dynamo|torch\.compile|triton|cudagraph|cuda graph|StreamCapture|stream is capturing|captur",
-            "--enforce-eager (no CUDA graphs / torch.compile)",
         ),
         (
             r"huggingface|hf_hub|\bhf\b|gated|repository|repo\b|401 Client|snapshot_download",
@@ -119,8 +123,9 @@ def request_fix(message: str) -> str:
     return (
         "vLLM refused this request's input; the response body and the lines right after this one say why. Most "
         "often the input is longer than max_model_len: chunk smaller on the client, send `truncate_prompt_tokens` "
-        "(or enable truncation), or raise --max-model-len if the model allows it. "
-        f"Search text: “{search_text(message)}”."
+        "(or enable truncation), or raise --max-model-len if the model allows it. If every embedding request "
+        "fails this way, the served model may not be an embedding model in this vLLM (serve it with "
+        f"`--runner pooling`, or upgrade vLLM). Search text: “{search_text(message)}”."
     )
 
 
@@ -208,7 +213,8 @@ def next_step(message: str, version: str | None, context: str = "") -> str:
     if _SUPPORT_RE.search(message):
         parts.append(
             "Errors like this inside vLLM's model code are often fixed in a newer release: upgrade vLLM "
-            "(`pip install -U vllm` or a newer image); after building from source, rebuild it cleanly so its "
+            "(`pip install -U vllm` or a newer image); after building from source, do a clean build "
+            "(remove build/, reinstall) so its "
             "compiled ops (vllm._C) match torch."
         )
     if flag:

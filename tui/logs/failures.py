@@ -119,10 +119,12 @@ def suspect_from_chain(chain: Chain) -> Suspect | None:
 _CODE_RE = re.compile(
     r"^[\s^~]*$|^\s|^(?:Process \S+:|Stack \(most recent call first\):)$|"
     # the second lines of torch's CUDA error text: part of the error above, not errors of their own
-    r"^(?:Search for `|For debugging consider passing|CUDA kernel errors might be|Compile with `TORCH_USE_CUDA_DSA`)|"
+    r"^(?:For debugging consider passing|CUDA kernel errors might be|Compile with `TORCH_USE_CUDA_DSA`)|"
     # a traceback chain's separators, pasted without the traceback's header
     r"^(?:The above exception was the direct cause|During handling of the above exception)"
 )
+_NCCL_WARN_RE = re.compile(r" NCCL (?:WARN|ERROR) (?P<msg>.+)")
+_CUDA_CODE_RE = re.compile(r"^Search for `(?P<code>cuda\w+)'")
 # A CUDA kernel's own assert (printed before torch's "device-side assert triggered"): the first cause.
 _KERNEL_ASSERT_RE = re.compile(r"\.cu:\d+: \w+: block: \[[\d,]+\], thread: \[[\d,]+\] Assertion `[^`]+` failed\.")
 
@@ -137,6 +139,12 @@ def standalone(line: LogLine, line_no: int, t: float) -> Suspect | None:
     m = _VALUE_ERROR_RE.match(msg)
     if m is not None:
         return Suspect(line, m["msg"], line_no, t, False, "ValueError")
+    m = _NCCL_WARN_RE.search(msg)
+    if m is not None:
+        return Suspect(line, f"NCCL: {m['msg']}", line_no, t, False, "NCCL")
+    m = _CUDA_CODE_RE.match(msg)
+    if m is not None:  # torch's "Search for `cudaErrorX' …" line: the CUDA error's name
+        return Suspect(line, f"CUDA error {m['code']}", line_no, t, False, "CUDA error")
     m = _KERNEL_ASSERT_RE.search(msg)
     if m is not None:
         return Suspect(line, msg, line_no, t, False, "CUDA kernel assertion")

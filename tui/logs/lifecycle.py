@@ -212,6 +212,7 @@ class LogState:
         self.history: deque[RunSummary] = deque(maxlen=MAX_RUNS)  # earlier runs, oldest first
         self._recent: deque[tuple[LogLine, int]] = deque(maxlen=8)  # last lines that are not INFO/DEBUG/access
         self.finished = False
+        self._wrapper: Suspect | None = None  # a suspect whose message continues on the next line ("… raised:")
 
     # ------------------------------------------------------------------ feeding
 
@@ -259,15 +260,16 @@ class LogState:
                         self._set(RUNNING, t)
         if level == "DEBUG" or (level == "INFO" and kind != "other"):
             if level == "DEBUG" and _PLATFORM_PROBE_RE.search(msg):
-                self.run.platform_probe = (line, n)
+                self._platform_probe(line, n)
             return
-        self._recent.append((line, n))
+        if not chains.open_for(line):
+            self._recent.append((line, n))  # not a traceback's line: what may have been printed before one
         if level in ("ERROR", "CRITICAL") and self.run.first_error_record is None and msg.strip():
             self.run.first_error_record = (line, n)
         if level == "WARNING":
             self.run.failures.warnings.append((line, t))
             if _PLATFORM_PROBE_RE.search(msg):
-                self.run.platform_probe = (line, n)
+                self._platform_probe(line, n)
         if msg.startswith(_FRAME_PREFIXES):
             hit = None  # a traceback's frame or source line: it quotes code, the error is the exception line
         else:
@@ -287,13 +289,32 @@ class LogState:
             return
         errorish = level in ("ERROR", "CRITICAL") or (kind == "other" and ":" in msg)
         if errorish and not (self.chains.open_for(line) or msg.startswith(TRACEBACK)):
+            wrapper = self._wrapper
+            if wrapper is not None:
+                self._wrapper = None
+                if wrapper.line.pid == line.pid and wrapper.line.proc == line.proc and n - wrapper.line_no <= 2:
+                    # `BackendCompilerFailed: backend='inductor' raised:` — this next line is the real error
+                    wrapper.line, wrapper.text, wrapper.line_no, wrapper.exc_type = line, msg.strip(), n, ""
+                    return
             suspect = standalone(line, n, t)
             if suspect is not None:
                 self.run.failures.add(suspect)
+                if suspect.text.endswith("raised:"):
+                    self._wrapper = suspect
                 if suspect.exc_type == "ArgumentError":
                     self._fatal(line, n, t)  # argparse exits right after its error line
         if (level is not None or kind == "other") and advice.fatal_signal(msg or line.text):
             self._fatal(line, n, t)
+
+    def _platform_probe(self, line: LogLine, n: int) -> None:
+        """A line saying why no GPU platform was found: the first one is what the no-GPU finding cites."""
+        run = self.run
+        if run.platform_probe is not None:
+            return
+        run.platform_probe = (line, n)
+        for i, f in enumerate(run.findings):  # printed right after "No platform detected": cite it there too
+            if f.id in _PLATFORM_IDS and n - f.line_no <= 20:
+                run.findings[i] = Finding(f.pattern, line.text, f.t, f.check, f.count, n, f.context, f.structural)
 
     def _info_match(self, line: LogLine, t: float, n: int) -> None:
         hit = catalog.match(line.text, "INFO")
@@ -414,7 +435,9 @@ class LogState:
             self._add(Finding(pattern, text, t, pattern.check or "vllm.requests", line_no=n))
             return
         if self.in_shutdown:
-            return  # the SIGTERM path logs an EngineDeadError traceback: not a crash (tests/captures/vllm-0.32-cpu/logs/shutdown-sigterm-idle.log)
+            # the SIGTERM path logs an EngineDeadError traceback: not a crash
+            # (tests/captures/vllm-0.32-cpu/logs/shutdown-sigterm-idle.log)
+            return
         check = self._check_for(pattern.id, text)
         probe = self.run.platform_probe
         if pattern.id in _PLATFORM_IDS and probe is not None:

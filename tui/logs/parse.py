@@ -137,7 +137,15 @@ def parse_line(raw: str) -> LogLine:
     return LogLine(text, _glog_level(text), msg=text)
 
 
+_NCCL_RE = re.compile(r"^\S+:\d+:\d+ \[\d+\] (?:[\w.]+:\d+ )?NCCL (?P<sev>WARN|INFO|ERROR) ")
+_NCCL_LEVELS = {"WARN": "ERROR", "ERROR": "ERROR", "INFO": "INFO"}  # NCCL WARN reports its failures
+
+
 def _glog_level(msg: str) -> str | None:
+    if " NCCL " in msg[:80]:
+        m = _NCCL_RE.match(msg)
+        if m is not None:
+            return _NCCL_LEVELS[m["sev"]]
     if msg[:1] != "[":
         return None
     m = GLOG_RE.match(msg)
