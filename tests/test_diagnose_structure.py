@@ -273,3 +273,36 @@ def test_diagnose_streams_a_large_log(tmp_path: Path) -> None:
     report = diagnose(log)
     assert report.healthy and report.lines > 100_000
     assert time.perf_counter() - t0 < 60
+
+
+@pytest.mark.parametrize(
+    "rel",
+    [
+        "vllm-0.32-issue14/fail-runner-generate.log",
+        "vllm-0.32-cpu/failures/fail-port-in-use.log",
+        "vllm-0.32-cpu/failures/fail-default-gpu-memory-utilization-no-kvcache-env.log",
+        "vllm-0.32-cpu/kill-tests/sigkill-enginecore-full-session.log",
+        "vllm-0.32-cpu/logs/startup.log",
+        "public/engine/errno98-pp-0.6.log",
+        "public/gpu/no-kernel-image-rtxpro6000-0.10.0.log",
+        "public/memory/kv-serve-one-request-gptoss-dp0.log",
+    ],
+)
+def test_live_verdict_equals_diagnose(rel: str) -> None:
+    """One engine: a log read live (lines arriving, then the quiet polls the dashboard makes) ends with the
+    same failure, check and root line as `diagnose` on the saved file."""
+    from tui.logs.split import LineSplitter
+
+    path = ROOT / "tests" / "captures" / rel
+    offline = diagnose(path)
+    live = LogState(now=time.time())
+    t = time.time()
+    splitter = LineSplitter()
+    for line in splitter.feed(path.read_bytes()) + splitter.flush():
+        t += 0.01
+        live.feed(line, t)
+    for quiet in (1.0, 3.0, 61.0, 120.0):  # the dashboard's polls after the last line
+        live.settle(t + quiet)
+    a, b = offline.state.root_cause(), live.root_cause()
+    assert offline.state.failed == live.failed, rel
+    assert (a.id, a.check, a.line_no) == (b.id, b.check, b.line_no) if a and b else a is b is None, rel
