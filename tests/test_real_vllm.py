@@ -296,6 +296,47 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
             d.stop()
 
 
+async def test_semantic_probe_tells_real_weights_from_random_ones(vllm: RealVllm, tmp_path: Path) -> None:
+    """Issue 14: a tiny random-weight Qwen3 served under the 4B name passed the old one-pair semantic probe
+    (0.56 vs 0.37: its related document repeated the query's words). Six paraphrase pairs: the real small
+    model (the module's server) passes, the random-weight one fails."""
+    from tui.collectors.probe import ProbeCollector
+
+    model = tmp_path / "tiny-qwen3"
+    subprocess.run(
+        [str(VENV / "bin" / "python"), str(TOOLS / "make-tiny-qwen3.py"), str(model)],
+        check=True,
+        capture_output=True,
+        timeout=300,
+    )
+    port, log = free_port(), tmp_path / "tiny.log"
+    env = dict(os.environ, VLLM_MODEL_DIR=str(model), VLLM_READY_TIMEOUT="240")
+    pid = int(
+        subprocess.run(
+            ["bash", str(TOOLS / "start.sh"), str(port), str(log), "Qwen3-Embedding-4B"],
+            check=True,
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=300,
+        ).stdout.split()[-1]
+    )
+    try:
+        async with httpx.AsyncClient() as client:
+            results = {}
+            for name, url in (("real", vllm.url), ("random", f"http://127.0.0.1:{port}")):
+                root = (await client.get(f"{url}/v1/models")).json()["data"][0]["root"]
+                probe = ProbeCollector(client, url, 60, lambda: "Qwen3-Embedding-4B", lambda r=root: r)
+                results[name] = await probe.semantic()
+    finally:
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(pid)], check=False, timeout=60)
+    real, random = results["real"], results["random"]
+    assert real.ok and random.ok and len(real.pairs) == len(random.pairs) == 6
+    assert real.passed and real.wins == 6, real
+    assert not random.passed, random
+    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE
+
+
 def test_real_vllm_processes_are_mapped(vllm: RealVllm) -> None:
     from tui.collectors.procs import HostCollector
 
@@ -371,44 +412,3 @@ async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tm
         assert "Embedding models do not support `--runner generate`" in startup.summary
         assert startup.fix.startswith("vLLM says: “Use `--runner pooling`")
         assert any("Value error, Embedding models do not support" in e for e in startup.evidence)
-
-
-async def test_semantic_probe_tells_real_weights_from_random_ones(vllm: RealVllm, tmp_path: Path) -> None:
-    """Issue 14: a tiny random-weight Qwen3 served under the 4B name passed the old one-pair semantic probe
-    (0.56 vs 0.37: its related document repeated the query's words). Six paraphrase pairs: the real small
-    model (the module's server) passes, the random-weight one fails."""
-    from tui.collectors.probe import ProbeCollector
-
-    model = tmp_path / "tiny-qwen3"
-    subprocess.run(
-        [str(VENV / "bin" / "python"), str(TOOLS / "make-tiny-qwen3.py"), str(model)],
-        check=True,
-        capture_output=True,
-        timeout=300,
-    )
-    port, log = free_port(), tmp_path / "tiny.log"
-    env = dict(os.environ, VLLM_MODEL_DIR=str(model), VLLM_READY_TIMEOUT="240")
-    pid = int(
-        subprocess.run(
-            ["bash", str(TOOLS / "start.sh"), str(port), str(log), "Qwen3-Embedding-4B"],
-            check=True,
-            capture_output=True,
-            text=True,
-            env=env,
-            timeout=300,
-        ).stdout.split()[-1]
-    )
-    try:
-        async with httpx.AsyncClient() as client:
-            results = {}
-            for name, url in (("real", vllm.url), ("random", f"http://127.0.0.1:{port}")):
-                root = (await client.get(f"{url}/v1/models")).json()["data"][0]["root"]
-                probe = ProbeCollector(client, url, 60, lambda: "Qwen3-Embedding-4B", lambda r=root: r)
-                results[name] = await probe.semantic()
-    finally:
-        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(pid)], check=False, timeout=60)
-    real, random = results["real"], results["random"]
-    assert real.ok and random.ok and len(real.pairs) == len(random.pairs) == 6
-    assert real.passed and real.wins == 6, real
-    assert not random.passed, random
-    assert not psutil.pid_exists(pid) or psutil.Process(pid).status() == psutil.STATUS_ZOMBIE

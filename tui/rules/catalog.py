@@ -494,9 +494,9 @@ def check_requests(store: Store, cfg: Config) -> CheckResult:
             count = state.count_access(pattern, now)
             if count < pattern.min_count:
                 continue  # the burst is over
+            summary = f"{count}× {'/'.join(map(str, sorted(pattern.statuses)))} in {pattern.window_s / 60:.0f} min"
         elif now - f.t > WINDOW_MIN * 60:
             continue  # one failed request minutes ago: over
-            summary = f"{count}× {'/'.join(map(str, sorted(pattern.statuses)))} in {pattern.window_s / 60:.0f} min"
         else:
             summary = pattern.meaning
         result = _result(
