@@ -7,6 +7,7 @@ A server that is down is not bad input: the dashboard opens and shows it red.
 from __future__ import annotations
 
 import argparse
+import json
 import re
 import signal
 import sys
@@ -14,10 +15,13 @@ import tempfile
 import threading
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
 from tui.config import Config, ConfigError, load_config, load_targets
+
+if TYPE_CHECKING:
+    from tui.logs.owui import OwuiLogState
 
 EPILOG = """examples:
   embedtop demo                                   simulated vLLM + Qwen3-Embedding-4B, press f for faults
@@ -157,9 +161,14 @@ def build_parser() -> argparse.ArgumentParser:
         "diagnose",
         help="analyse a saved vLLM log offline: lifecycle, root cause, fix (exit 0 healthy, 1 failure, 2 bad input)",
     )
-    source = diag.add_mutually_exclusive_group(required=True)
+    source = diag.add_mutually_exclusive_group()
     source.add_argument("--log", help="the saved vLLM log file")
     source.add_argument("--recording", help="a --record file: print the timeline of check changes")
+    diag.add_argument(
+        "--openwebui-log",
+        metavar="FILE",
+        help="Open WebUI's saved log (`docker logs open-webui > owui.log 2>&1`): its ingestion and retrieval failures",
+    )
     diag.add_argument("--json", action="store_true", help="print the report as JSON")
     return parser
 
@@ -412,6 +421,19 @@ def _run_diagnose(args: argparse.Namespace) -> int:
         print(f"{len(changes)} status changes")
         return 1 if changes and any(d["new"] == "fail" for _, d in changes[-20:]) else 0
 
+    if not args.log and not args.openwebui_log:
+        fail("diagnose needs --log FILE (vLLM's log), --openwebui-log FILE or --recording FILE")
+    owui = _read_owui_log(args.openwebui_log) if args.openwebui_log else None
+    if not args.log:
+        assert owui is not None
+        from tui.logs import owui as owui_log
+
+        path_text = str(Path(args.openwebui_log).expanduser())
+        if args.json:
+            print(json.dumps(owui_log.to_dict(path_text, owui), indent=2))
+        else:
+            print("\n".join(owui_log.render_text(path_text, owui)))
+        return 0 if owui.healthy else 1
     path = Path(args.log).expanduser()
     if path.is_dir():
         fail(f"--log {str(path)!r} is a directory: pass the log file")
@@ -426,8 +448,32 @@ def _run_diagnose(args: argparse.Namespace) -> int:
         )
     except OSError as exc:
         fail(f"cannot read --log {str(path)!r} ({exc.strerror or exc}): check its permissions")
-    print(render_json(report) if args.json else render_text(report))
-    return 0 if report.healthy else 1
+    if owui is None:
+        print(render_json(report) if args.json else render_text(report))
+        return 0 if report.healthy else 1
+    from tui.logs import owui as owui_log
+
+    owui_path = str(Path(args.openwebui_log).expanduser())
+    if args.json:
+        print(json.dumps(report.to_dict() | {"openwebui": owui_log.to_dict(owui_path, owui)}, indent=2))
+    else:
+        print(render_text(report))
+        print("\n".join(owui_log.render_text(owui_path, owui)))
+    return 0 if report.healthy and owui.healthy else 1
+
+
+def _read_owui_log(name: str) -> OwuiLogState:
+    from tui.logs import owui as owui_log
+
+    path = Path(name).expanduser()
+    if path.is_dir():
+        fail(f"--openwebui-log {name!r} is a directory: pass the log file")
+    try:
+        return owui_log.read(path)
+    except FileNotFoundError:
+        fail(f"--openwebui-log {name!r} does not exist: save it with `docker logs open-webui > owui.log 2>&1`")
+    except OSError as exc:
+        fail(f"cannot read --openwebui-log {name!r} ({exc.strerror or exc}): check its permissions")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -453,3 +499,8 @@ def main(argv: list[str] | None = None) -> int:
         return _run_watch(args)
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `embedtop diagnose … | head`: the reader left; say nothing more
+        import os
+
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0
