@@ -306,3 +306,18 @@ def test_live_verdict_equals_diagnose(rel: str) -> None:
     a, b = offline.state.root_cause(), live.root_cause()
     assert offline.state.failed == live.failed, rel
     assert (a.id, a.check, a.line_no) == (b.id, b.check, b.line_no) if a and b else a is b is None, rel
+
+
+def test_ctrl_c_while_loading_is_a_stop_not_a_crash() -> None:
+    state = LogState(now=1.8e9)
+    for raw in [
+        "INFO 06-25 14:21:47 api_server.py:177] vLLM API server version 0.5.0.post1",
+        "INFO 06-25 14:21:50 model_runner.py:160] Loading model weights took 1.0 GB",
+        "Traceback (most recent call last):",
+        '  File "/usr/bin/vllm", line 8, in <module>',
+        "    sys.exit(main())",
+        "KeyboardInterrupt",
+    ]:
+        state.feed(parse_line(raw))
+    state.finish()
+    assert not state.failed and not state.findings

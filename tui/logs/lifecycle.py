@@ -259,7 +259,7 @@ class LogState:
                     if self.phase == NOT_STARTED:
                         self._set(RUNNING, t)
         if level == "DEBUG" or (level == "INFO" and kind != "other"):
-            if level == "DEBUG" and _PLATFORM_PROBE_RE.search(msg):
+            if level == "DEBUG" and ("latform" in msg or "NVML" in msg) and _PLATFORM_PROBE_RE.search(msg):
                 self._platform_probe(line, n)
             return
         if not chains.open_for(line):
@@ -268,7 +268,7 @@ class LogState:
             self.run.first_error_record = (line, n)
         if level == "WARNING":
             self.run.failures.warnings.append((line, t))
-            if _PLATFORM_PROBE_RE.search(msg):
+            if ("latform" in msg or "shared object" in msg or "NVML" in msg) and _PLATFORM_PROBE_RE.search(msg):
                 self._platform_probe(line, n)
         if msg.startswith(_FRAME_PREFIXES):
             hit = None  # a traceback's frame or source line: it quotes code, the error is the exception line
@@ -576,6 +576,10 @@ class LogState:
         root = failures.root()
         if root is None:
             return
+        if root.consequence and all(
+            s.exc_type.rsplit(".", 1)[-1] in ("KeyboardInterrupt", "CancelledError") for s in failures.suspects
+        ):
+            return  # Ctrl-C (or a cancelled task) while it started: stopped, not a crash
         request = request_level(root)
         if not request and self.ready_at is None and self.phase not in UP:
             self._fatal(root.line, root.line_no, root.t)
