@@ -62,6 +62,7 @@ async def test_exporter_against_the_demo_target(tmp_path: Path) -> None:
     assert m[("embedtop_target_up", (t,))] == 1 and m[("embedtop_probe_dimensions", (t,))] == 1024
     assert m[("embedtop_probe_latency_seconds_count", (t,))] >= 1
     assert m[("embedtop_lifecycle_phase", (("phase", "ready"), t))] == 1
+    assert m[("embedtop_vllm_requests_waiting", (t,))] >= 0 and m[("embedtop_vllm_requests_running", (t,))] >= 0
     ids = {dict(k[1])["id"] for k in m if k[0] == "embedtop_check_status"}
     assert ids == {s.id for s in SPECS}  # one series per check: bounded
     assert "sk-zz9" not in text
@@ -75,6 +76,7 @@ async def test_exporter_survives_a_target_outage(tmp_path: Path) -> None:
     t = ("target", cfg.label)
     assert m[("embedtop_target_up", (t,))] == 0
     assert m[("embedtop_check_status", (("id", "api.reachable"), t))] == 2
+    assert not any(k[0].startswith("embedtop_vllm_requests_") for k in m)  # no scrape: absent, not a stale 0
 
 
 async def test_one_exporter_for_several_targets(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ exporter serves several vLLM servers; GPU series are the host's and carry none.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 from collections.abc import Callable
 from typing import Any
@@ -87,6 +88,18 @@ class Exporter:
         self.tok_rate = Gauge(
             "embedtop_ingest_tokens_per_second", "Client prompt tokens/s (probes excluded)", ["target"], registry=r
         )
+        self.running = Gauge(
+            "embedtop_vllm_requests_running",
+            "vllm:num_requests_running at the last /metrics scrape",
+            ["target"],
+            registry=r,
+        )
+        self.waiting = Gauge(
+            "embedtop_vllm_requests_waiting",
+            "vllm:num_requests_waiting at the last /metrics scrape",
+            ["target"],
+            registry=r,
+        )
         self.info = Gauge("embedtop_info", "embedtop and the watched URLs", ["version", "target", "url"], registry=r)
         for cfg in cfgs:
             self.info.labels(__version__, cfg.label, cfg.url).set(1)
@@ -124,6 +137,14 @@ class Exporter:
                     held[role] += proc.used_bytes
         for role, value in held.items():
             self.proc_gpu.labels(name, role).set(value)
+        last = store.server.metrics if store.server is not None else None  # this round's scrape, if any
+        queue = (last.running, last.waiting) if last is not None and last.ok else (None, None)
+        for gauge, value in zip((self.running, self.waiting), queue, strict=True):
+            if value is not None:
+                gauge.labels(name).set(value)
+            else:  # no answer from /metrics: absent, not the last value (alerts must not fire on stale queues)
+                with contextlib.suppress(KeyError):
+                    gauge.remove(name)
         traffic = store.traffic()
         if traffic is not None:
             self.req_rate.labels(name).set(traffic.requests_per_s or 0.0)
