@@ -1,4 +1,5 @@
-"""The real servers the `real` tests run: a CPU vLLM 0.32 and Open WebUI 0.12.4, from the scripts in tools/.
+"""The real servers the `real` tests run: a CPU vLLM 0.32, Open WebUI 0.12.4 and Debian's Prometheus 2.42 +
+Alertmanager 0.25, from the scripts in tools/.
 
 Installed into ~/.cache/embedtop/ the first time a test needs them (a few minutes), found there afterwards.
 An install that fails fails the test with one line saying what to run; the only way to leave these tests out
@@ -16,9 +17,12 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 VLLM_TOOLS = ROOT / "tools" / "real-vllm"
 OWUI_TOOLS = ROOT / "tools" / "open-webui"
+PROM_TOOLS = ROOT / "tools" / "prometheus"
 CACHE = Path.home() / ".cache" / "embedtop"
 VLLM_VENV = Path(os.environ.get("VLLM_VENV", CACHE / "vllm-venv"))
 OWUI_VENV = Path(os.environ.get("OWUI_VENV", CACHE / "owui-venv"))
+PROM_HOME = Path(os.environ.get("PROM_HOME", CACHE / "prometheus"))
+AM_SHARE = Path("/usr/share/prometheus/alertmanager")
 MARKER = ".embedtop-installed"  # written by the install scripts once the venv works
 INSTALL_TIMEOUT_S = 1800
 
@@ -56,3 +60,11 @@ def ensure_vllm() -> None:
 def ensure_owui() -> None:
     """The real Open WebUI, installed on first use."""
     _install("Open WebUI", OWUI_TOOLS / "install.sh", OWUI_VENV)
+
+
+def ensure_prometheus() -> Path:
+    """Debian's Prometheus (+ promtool) and Alertmanager (+ amtool), unpacked on first use; their bin folder."""
+    if not (AM_SHARE / "default.tmpl").exists():  # Debian's Alertmanager reads its templates there (see the script)
+        (PROM_HOME / MARKER).unlink(missing_ok=True)
+    _install("Prometheus + Alertmanager", PROM_TOOLS / "install.sh", PROM_HOME)
+    return PROM_HOME / "bin"
