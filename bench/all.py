@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import platform
 import re
@@ -30,9 +31,10 @@ import psutil
 BENCH = Path(__file__).resolve().parent
 PY = sys.executable
 EXE = Path(PY).parent / "embedtop"
-BARE = (
-    "from textual.app import App\nfrom textual.widgets import Static\n"
-    "class A(App):\n    def compose(self):\n        yield Static('bare Textual app')\n"
+BARE = (  # the floor: what any Textual dashboard pays (header, one static, footer; no timers)
+    "from textual.app import App\nfrom textual.widgets import Footer, Header, Static\n"
+    "class A(App):\n    def compose(self):\n        yield Header()\n        yield Static('bare Textual app')\n"
+    "        yield Footer()\n"
     "    def on_ready(self):\n        import os, time\n        p = os.environ.get('READY')\n"
     "        if p: open(p, 'a').write(f'first_frame_s {time.time()}\\n')\n"
     "A().run()\n"
@@ -45,8 +47,51 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
-def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, lines_per_s: int = 0) -> dict:
+class Tree:
+    """A process and (with `tree`) its descendants: CPU seconds and RSS summed. A process that exits keeps
+    the CPU it had when last seen; one born meanwhile counts from its start."""
+
+    def __init__(self, root: psutil.Process, tree: bool) -> None:
+        self.root, self.tree = root, tree
+        self.procs: dict[int, psutil.Process] = {root.pid: root}
+        self.cpu_seen: dict[int, float] = {}
+        self.refresh()
+
+    def refresh(self) -> None:
+        if self.tree:
+            with contextlib.suppress(psutil.Error):
+                for child in self.root.children(recursive=True):
+                    self.procs.setdefault(child.pid, child)
+
+    def cpu(self) -> float:
+        for pid, proc in self.procs.items():
+            with contextlib.suppress(psutil.Error):
+                c = proc.cpu_times()
+                self.cpu_seen[pid] = c.user + c.system
+        return sum(self.cpu_seen.values())
+
+    def rss(self) -> int:
+        total = 0
+        for proc in self.procs.values():
+            with contextlib.suppress(psutil.Error):
+                total += proc.memory_info().rss
+        return total
+
+
+def in_tmux(
+    cmd: str,
+    seconds: float,
+    ready: Path | None,
+    log: Path | None = None,
+    lines_per_s: int = 0,
+    tree: bool = False,
+    warmup: float = 5.0,
+) -> dict:
+    """Run `cmd` in a fresh tmux server (120×36) and measure it over `seconds` after `warmup`: first frame
+    (from the READY file, when the app writes one), CPU % of one core, peak RSS; `tree`: the process and
+    its descendants together (RSS summed). `log` + `lines_per_s`: append real vLLM lines meanwhile."""
     session = f"embedtop-all-{os.getpid()}-{time.monotonic_ns()}"
+    ready_env = f"READY={ready} EMBEDTOP_READY_FILE={ready} " if ready is not None else ""
     launched = time.time()
     subprocess.run(
         [
@@ -61,7 +106,7 @@ def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, line
             "120",
             "-y",
             "36",
-            f"exec env -u COLUMNS -u LINES READY={ready} EMBEDTOP_READY_FILE={ready} {cmd}",
+            f"exec env -u COLUMNS -u LINES {ready_env}{cmd}",
         ],
         check=True,
     )
@@ -69,14 +114,18 @@ def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, line
         pid = int(
             subprocess.check_output(["tmux", "-L", session, "display", "-p", "-t", "s", "#{pane_pid}"], text=True)
         )
-        proc = psutil.Process(pid)
-        deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not (ready.exists() and "first_frame_s" in ready.read_text()):
-            time.sleep(0.05)
-        first = {k: float(v) for k, v in (x.split() for x in ready.read_text().splitlines())}.get("first_frame_s")
-        time.sleep(5)
-        c0, t0 = proc.cpu_times(), time.monotonic()
-        peak = proc.memory_info().rss
+        root = psutil.Process(pid)
+        first = None
+        if ready is not None:
+            deadline = time.monotonic() + 30
+            while time.monotonic() < deadline and not (ready.exists() and "first_frame_s" in ready.read_text()):
+                time.sleep(0.02)
+            text = ready.read_text() if ready.exists() else ""
+            first = {k: float(v) for k, v in (x.split() for x in text.splitlines())}.get("first_frame_s")
+        time.sleep(warmup)
+        procs = Tree(root, tree)
+        c0, t0 = procs.cpu(), time.monotonic()
+        peak = procs.rss()
         corpus = []
         if lines_per_s and log is not None:
             fixtures = BENCH.parent / "tests" / "captures" / "vllm-0.32-cpu"
@@ -95,14 +144,17 @@ def in_tmux(cmd: str, seconds: float, ready: Path, log: Path | None = None, line
                         fh.write(corpus[written % len(corpus)] + "\n")
                         written += 1
             time.sleep(0.1)
-            peak = max(peak, proc.memory_info().rss)
-        c1 = proc.cpu_times()
+            procs.refresh()
+            peak = max(peak, procs.rss())
+        c1 = procs.cpu()
         wall = time.monotonic() - t0
         return {
             "first_frame_ms": (first - launched) * 1000 if first else float("nan"),
-            "cpu_pct": 100 * ((c1.user - c0.user) + (c1.system - c0.system)) / wall,
+            "cpu_pct": 100 * (c1 - c0) / wall,
             "rss_mib": peak / 2**20,
+            "rss_mb": peak / 1e6,
             "lines_per_s": written / wall if written else 0,
+            "window": (t0, time.monotonic()),
         }
     finally:
         subprocess.run(["tmux", "-L", session, "kill-server"], check=False)
