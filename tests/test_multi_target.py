@@ -498,6 +498,29 @@ def test_a_restart_is_history_and_a_death_is_a_failure_of_its_own_target() -> No
     assert verdict(store, a).status == Status.PASS
 
 
+
+def test_our_dead_api_server_is_not_replaced_by_another_servers() -> None:
+    """Our API server killed, its engine processes (named by our log) left running, another vLLM serving on
+    another port: vllm.process fails with the orphans, it does not take the other server for ours."""
+    from tui.logs.parse import parse_line
+
+    a_api, a_core, a_worker = (
+        _proc(100, "api-server", 1, 8000),
+        _proc(101, "engine-core", 100),
+        _proc(102, "worker", 101),
+    )
+    b_api, b_core = _proc(200, "api-server", 1, 8001), _proc(201, "engine-core", 200)
+    a = Config(url="http://127.0.0.1:8000")
+    store = Store()
+    store.log_state.feed(parse_line("(EngineCore pid=101) INFO 11-24 18:54:40 [core.py:1] engine up"))
+    store.apply(_host((a_api, a_core, a_worker, b_api, b_core), t=1.0))
+    orphan_core, orphan_worker = _proc(101, "engine-core", 1), _proc(102, "worker", 101)
+    store.apply(_host((orphan_core, orphan_worker, b_api, b_core), gone=(a_api,)))
+    r = {x.id: x for x in evaluate(store, a)}["vllm.process"]
+    assert r.status == Status.FAIL and "engine processes were left running" in r.summary, r
+    assert "kill 101 102" in r.fix and "200" not in r.fix
+
+
 def test_which_urls_point_at_this_host_without_dns() -> None:
     from tui.rules.overview import is_local
 

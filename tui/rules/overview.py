@@ -69,9 +69,12 @@ def target_processes(store: Store, cfg: Config, strict: bool = False) -> list[Vl
     port = url_port(cfg.url)
     procs = list(host.processes)
     api = [p for p in procs if p.role == "api-server"]
-    if not any(p.port == port for p in api):
-        return None
     named = set(store.log_state.pids)
+    if not any(p.port == port for p in api):
+        # Our API server is not (or no longer) here. The processes our log names are still ours (orphans
+        # after its death); another server's tree never is, so it cannot stand in for ours.
+        mine = _tree(procs, {p.pid for p in procs if p.pid in named}) - _tree(procs, {p.pid for p in api})
+        return [p for p in procs if p.pid in mine] if mine else None
     mine = _tree(procs, {p.pid for p in api if p.port == port} | {p.pid for p in procs if p.pid in named})
     others = _tree(procs, {p.pid for p in api if p.port != port}) - mine
     own_engine = any(p.role != "api-server" for p in procs if p.pid in mine)
