@@ -15,6 +15,10 @@ from tui.collectors.http_util import Answer
 from tui.demo.target import DemoTarget
 
 ROOT = Path(__file__).resolve().parents[1]
+# Every process this test run starts inherits this mark, so a check for leftovers counts only our own
+# (another run of the suite on the same machine has its own vLLMs).
+SESSION_MARK = "EMBEDTOP_TEST_SESSION"
+os.environ.setdefault(SESSION_MARK, str(os.getpid()))
 CAPTURES = ROOT / "tests" / "captures"  # every capture the tests read lives here (see its README)
 FIXTURES = CAPTURES / "vllm-0.32-cpu"  # the real vLLM 0.32 captures
 

@@ -345,10 +345,18 @@ async def test_enginecore_sigkill_and_port_taken(installed: None, tmp_path: Path
 
 
 def test_no_vllm_left_behind() -> None:
+    from tests.conftest import SESSION_MARK
+
+    def ours(p: psutil.Process) -> bool:
+        try:
+            return p.environ().get(SESSION_MARK) == os.environ[SESSION_MARK]
+        except (psutil.Error, OSError):
+            return False
+
     leftover = [
         p.pid
         for p in psutil.process_iter(["cmdline"])
-        if "vllm" in " ".join(p.info["cmdline"] or []) and "serve" in " ".join(p.info["cmdline"] or [])
+        if "vllm" in " ".join(p.info["cmdline"] or []) and "serve" in " ".join(p.info["cmdline"] or []) and ours(p)
     ]
     assert not leftover, leftover
     assert os.getpid()
