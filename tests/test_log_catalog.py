@@ -7,7 +7,7 @@ import json
 
 import pytest
 
-from tests.conftest import FIXTURES
+from tests.conftest import FIXTURES, fixture
 from tui.logs import catalog
 from tui.logs.parse import parse_line
 
@@ -34,7 +34,7 @@ def test_entry_is_complete_and_verified(pattern: catalog.LogPattern) -> None:
         hit = catalog.match(example, level)
         assert hit is not None and hit[0] is pattern, f"{pattern.id} does not win on its example {example!r}"
     for rel in pattern.seen_in:
-        lines = [parse_line(x) for x in (FIXTURES / rel).read_text(errors="replace").splitlines()]
+        lines = [parse_line(x) for x in fixture(rel).read_text(errors="replace").splitlines()]
         assert any(pattern.search(x.text) for x in lines), f"{pattern.id} never fires in {rel}"
 
 
