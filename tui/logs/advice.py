@@ -215,7 +215,8 @@ def next_step(message: str, version: str | None, context: str = "") -> str:
             "Errors like this inside vLLM's model code are often fixed in a newer release: upgrade vLLM "
             "(`pip install -U vllm` or a newer image); after building from source, do a clean build "
             "(remove build/, reinstall) so its "
-            "compiled ops (vllm._C) match torch."
+            "compiled ops (vllm._C) match torch. If it began right after an upgrade (or on a nightly / rc build), "
+            "downgrade to the last release that worked and report it."
         )
     if flag:
         parts.append(f"The setting most likely involved: {flag}.")
