@@ -38,11 +38,16 @@ class LogPattern:
     check: str = ""  # request scope: the checklist item (default vllm.requests)
 
     def search(self, text: str) -> re.Match[str] | None:
-        for regex in self.regexes:
-            m = regex.search(text)
-            if m is not None:
-                return m
-        return None
+        return first_match(self.regexes, text)
+
+
+def first_match(regexes: tuple[re.Pattern[str], ...], text: str) -> re.Match[str] | None:
+    """The first of the regexes that is found in the text (an entry fires on any of its texts)."""
+    for regex in regexes:
+        m = regex.search(text)
+        if m is not None:
+            return m
+    return None
 
 
 @dataclass(frozen=True)

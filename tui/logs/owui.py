@@ -21,6 +21,7 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from tui.logs.catalog import first_match
 from tui.logs.parse import COLLECTOR_TS_RE, clean
 
 CATALOG_PATH = Path(__file__).with_name("owui_catalog.toml")
@@ -94,11 +95,7 @@ class OwuiEntry:
     examples: tuple[str, ...] = ()
 
     def search(self, text: str) -> re.Match[str] | None:
-        for regex in self.regexes:
-            m = regex.search(text)
-            if m is not None:
-                return m
-        return None
+        return first_match(self.regexes, text)
 
 
 def load(path: Path = CATALOG_PATH) -> tuple[OwuiEntry, ...]:
