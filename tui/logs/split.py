@@ -62,13 +62,18 @@ class LineSplitter:
             self._emit(raw, dropped, out)
         if first_nl >= 0:
             # Complete lines: decode once (no multi-byte character can straddle a newline), then split.
+            append = out.append
             for line in body.decode("utf-8", "replace").split("\n"):
                 if len(line) > MAX_LINE:
                     line = _cut(line)
                 if "\r" in line:
                     self._emit_text(line, out)
-                elif line and not line.isspace():
-                    _parse(line, out)
+                elif not line or line.isspace():
+                    continue
+                elif line[0] == "{":
+                    _parse(line, out)  # maybe a JSON record (one record, several lines)
+                else:
+                    append(parse_line(line))
         self._keep(rest)
         return out
 
