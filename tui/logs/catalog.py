@@ -14,6 +14,8 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+from ahocorasick_rs import AhoCorasick
+
 from tui.logs.access import route_kind
 
 CATALOG_PATH = Path(__file__).with_name("catalog.toml")
@@ -190,6 +192,9 @@ _BY_LEVEL = {
     for level in ("ERROR", "CRITICAL", None, "WARNING", "INFO")
 }
 _GATES = {level: needles(patterns) for level, patterns in _BY_LEVEL.items()}
+# One Aho-Corasick automaton per level: a single scan of the line for all of a level's literals (dozens of
+# them for ERROR and unprefixed lines), instead of one substring test each.
+_GATE_AC = {level: AhoCorasick(list(lits)) if lits else None for level, (lits, _always) in _GATES.items()}
 
 
 def match(text: str, level: str | None) -> tuple[LogPattern, re.Match[str]] | None:
@@ -200,12 +205,9 @@ def match(text: str, level: str | None) -> tuple[LogPattern, re.Match[str]] | No
     candidates = _BY_LEVEL.get(level)
     if not candidates:
         return None
-    literals, always = _GATES[level]
-    if not always:
-        for lit in literals:
-            if lit in text:
-                break
-        else:
+    if not _GATES[level][1]:
+        gate = _GATE_AC[level]
+        if gate is None or not gate.find_matches_as_indexes(text):
             return None
     for pattern in candidates:
         m = pattern.search(text)
