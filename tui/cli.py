@@ -32,6 +32,7 @@ EPILOG = """examples:
   embedtop --url http://gpu-host:8000 --dims 2560  (watch is the default)
   embedtop --url http://127.0.0.1:8000 --docker vllm        follow `docker logs` of container vllm
   embedtop --url http://127.0.0.1:8000 --journal vllm.service
+  embedtop --url http://127.0.0.1:8000 --log vllm.log --openwebui-docker open-webui   also Open WebUI's log
   embedtop diagnose --log vllm.log [--json]       offline: lifecycle, root cause and fix of a saved log
   embedtop check --url http://127.0.0.1:8000 --json --wait 120   headless checklist for CI / healthchecks
   embedtop export --url http://127.0.0.1:8000 --listen 127.0.0.1:9464   Prometheus metrics of the checklist
@@ -85,6 +86,25 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="watch/demo: also serve the checklist as Prometheus metrics on HOST:PORT (as `embedtop export`)",
     )
     p.add_argument("--openwebui", help="Open WebUI URL for a read-only link: its embedding config and file status")
+    owui_logs = p.add_mutually_exclusive_group()
+    owui_logs.add_argument(
+        "--openwebui-log",
+        dest="openwebui_log",
+        metavar="FILE",
+        help="Open WebUI's log file to follow (its ingestion and retrieval failures feed the client checks)",
+    )
+    owui_logs.add_argument(
+        "--openwebui-docker",
+        dest="openwebui_docker",
+        metavar="CONTAINER",
+        help="follow `docker logs` of Open WebUI's container",
+    )
+    owui_logs.add_argument(
+        "--openwebui-journal",
+        dest="openwebui_journal",
+        metavar="UNIT",
+        help="follow `journalctl -u UNIT` (Open WebUI run by systemd)",
+    )
     p.add_argument(
         "--openwebui-key-env",
         dest="openwebui_key_env",
@@ -189,6 +209,9 @@ def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
         "api_key_env",
         "openwebui",
         "openwebui_key_env",
+        "openwebui_log",
+        "openwebui_docker",
+        "openwebui_journal",
     )
     return {k: getattr(args, k, None) for k in keys}
 

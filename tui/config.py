@@ -55,6 +55,9 @@ class Config:
     openwebui: str | None = None  # Open WebUI base URL for the optional read-only link
     openwebui_key_env: str = "OPENWEBUI_API_KEY"
     openwebui_key: str | None = field(default=None, repr=False)
+    openwebui_log: Path | None = None  # Open WebUI's own log, followed live (like --log)
+    openwebui_docker: str | None = None  # … or `docker logs` of Open WebUI's container
+    openwebui_journal: str | None = None  # … or `journalctl -u` of its systemd unit
     api_key: str | None = field(default=None, repr=False)
 
     @property
@@ -71,6 +74,17 @@ class Config:
             return f"docker:{self.docker}"
         if self.journal:
             return f"journal:{self.journal}"
+        return None
+
+    @property
+    def owui_log_source(self) -> str | None:
+        """Open WebUI's log as the user named it, or None."""
+        if self.openwebui_log is not None:
+            return str(self.openwebui_log)
+        if self.openwebui_docker:
+            return f"docker:{self.openwebui_docker}"
+        if self.openwebui_journal:
+            return f"journal:{self.openwebui_journal}"
         return None
 
     @property
@@ -102,6 +116,9 @@ _ENV = {
     "timeout": "EMBEDTOP_TIMEOUT",
     "api_key_env": "EMBEDTOP_API_KEY_ENV",
     "openwebui": "EMBEDTOP_OPENWEBUI",
+    "openwebui_log": "EMBEDTOP_OPENWEBUI_LOG",
+    "openwebui_docker": "EMBEDTOP_OPENWEBUI_DOCKER",
+    "openwebui_journal": "EMBEDTOP_OPENWEBUI_JOURNAL",
 }
 
 
@@ -164,8 +181,10 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return number
     except (TypeError, ValueError):
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
-    if name == "log":
-        return Path(str(value)).expanduser()
+    if name in ("log", "openwebui_log"):
+        if not isinstance(value, str | Path) or not str(value).strip():
+            raise ConfigError(f"{source} {name}={value!r} must be a file path")
+        return Path(str(value).strip()).expanduser()
     if name in (
         "url",
         "name",
@@ -177,6 +196,8 @@ def _coerce(name: str, value: Any, source: str) -> Any:
         "gpu",
         "openwebui_key_env",
         "openwebui_key",
+        "openwebui_docker",
+        "openwebui_journal",
     ):
         if not isinstance(value, str) or not value.strip():
             raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
@@ -184,17 +205,32 @@ def _coerce(name: str, value: Any, source: str) -> Any:
     return value
 
 
-def check_log_path(path: Path) -> None:
+def check_log_path(path: Path, flag: str = "--log", example: str = "vllm.log") -> None:
     """A log that does not exist yet is fine (it is followed once it appears); a directory is not."""
     if path.is_dir():
-        raise ConfigError(f"--log {str(path)!r} is a directory: pass the log file, e.g. --log {path}/vllm.log")
+        raise ConfigError(f"{flag} {str(path)!r} is a directory: pass the log file, e.g. {flag} {path}/{example}")
     if path.exists() and not os.access(path, os.R_OK):
-        raise ConfigError(f"--log {str(path)!r} is not readable: fix its permissions or run as a user who can read it")
+        raise ConfigError(f"{flag} {str(path)!r} is not readable: fix its permissions or run as a user who can read it")
 
 
 MAX_TARGETS = 16
 # What names one server: a multi-target config sets these per target, never on the command line.
-TARGET_KEYS = ("url", "name", "log", "docker", "journal", "model", "dims", "api_key_env", "api_key", "openwebui")
+TARGET_KEYS = (
+    "url",
+    "name",
+    "log",
+    "docker",
+    "journal",
+    "model",
+    "dims",
+    "api_key_env",
+    "api_key",
+    "openwebui",
+    "openwebui_log",
+    "openwebui_docker",
+    "openwebui_journal",
+)
+OWUI_LOG_KEYS = ("openwebui_log", "openwebui_docker", "openwebui_journal")
 
 
 def load_config(
@@ -259,6 +295,9 @@ def load_targets(
         if any(k in table for k in ("log", "docker", "journal")):  # its own log source replaces the default
             for key in ("log", "docker", "journal"):
                 merged.pop(key, None)
+        if any(k in table for k in OWUI_LOG_KEYS):  # the same for Open WebUI's log
+            for key in OWUI_LOG_KEYS:
+                merged.pop(key, None)
         for key, value in table.items():
             merged[key] = _coerce(key, value, f"{where} target #{i}:")
         merged.update({k: v for k, (v, _) in shared.items()})
@@ -287,6 +326,11 @@ def _finish(merged: dict[str, Any], env: dict[str, str]) -> Config:
         raise ConfigError(f"{' and '.join(given)} name two log sources: pass only one")
     if merged.get("log") is not None:
         check_log_path(merged["log"])
+    owui_given = ["--" + k.replace("_", "-") for k in OWUI_LOG_KEYS if merged.get(k) is not None]
+    if len(owui_given) > 1:
+        raise ConfigError(f"{' and '.join(owui_given)} name two sources of Open WebUI's log: pass only one")
+    if merged.get("openwebui_log") is not None:
+        check_log_path(merged["openwebui_log"], "--openwebui-log", "owui.log")
     if merged.get("latency_fail_ms", 5000.0) < merged.get("latency_warn_ms", 1000.0):
         raise ConfigError("latency_fail_ms must be at least latency_warn_ms")
     return Config(**merged)

@@ -25,6 +25,7 @@ from tui.collectors.gpu import NvmlCollector
 from tui.collectors.http_util import client_headers
 from tui.collectors.logcommand import log_source
 from tui.collectors.openwebui import OpenWebUICollector
+from tui.collectors.owuilog import owui_log_source
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -75,6 +76,7 @@ class Rounds:
     def __init__(self, cfg: Config, store: Store, agent: str, nvml: Any = None) -> None:
         self.cfg, self.store, self.agent = cfg, store, agent
         self.tail = log_source(cfg)
+        self.owui_tail = owui_log_source(cfg)  # Open WebUI's own log
         self.gpu, self.host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
         self._clients: list[httpx.AsyncClient] = []
         self.owui: OpenWebUICollector | None = None
@@ -106,6 +108,8 @@ class Rounds:
             await client.aclose()
         if self.tail is not None:
             await asyncio.to_thread(self.tail.close)
+        if self.owui_tail is not None:
+            await asyncio.to_thread(self.owui_tail.close)
         await asyncio.to_thread(self.gpu.close)
 
     async def round(self, semantic: bool = False) -> None:
@@ -114,6 +118,8 @@ class Rounds:
             store.apply(await self.owui.collect())
         if self.tail is not None:
             store.apply(await asyncio.to_thread(self.tail.read))
+        if self.owui_tail is not None:
+            store.apply(await self.owui_tail.collect())
         store.apply(await asyncio.to_thread(self.gpu.collect))
         store.apply(await asyncio.to_thread(self.host.collect))
         sample = await self.server.collect()

@@ -148,26 +148,29 @@ def _first_line(text: str) -> str:
     return next((x.strip() for x in text.splitlines() if x.strip()), "")
 
 
-def docker_tail(container: str, docker: str = "docker") -> CommandTail:
-    """`docker logs --follow` for the container's current run only (`--since` its start time)."""
+def docker_tail(
+    container: str, docker: str = "docker", flag: str = "--docker", file_flag: str = "--log"
+) -> CommandTail:
+    """`docker logs --follow` for the container's current run only (`--since` its start time). `flag` and
+    `file_flag` name the options in messages (Open WebUI's log: --openwebui-docker, --openwebui-log)."""
     started: dict[str, str] = {}
 
     def preflight() -> None:
         if shutil.which(docker) is None:
-            raise SourceError(f"--docker {container}: `{docker}` is not installed or not on PATH; use --log FILE")
+            raise SourceError(f"{flag} {container}: `{docker}` is not installed or not on PATH; use {file_flag} FILE")
         out = _run([docker, "inspect", "--format", "{{.State.StartedAt}}", container])
         if out.returncode != 0:
             err = _first_line(out.stderr) or _first_line(out.stdout) or f"exit {out.returncode}"
             low = err.lower()
             if "no such" in low:
-                raise SourceError(f"--docker {container}: no such container (see `docker ps -a` for names)")
+                raise SourceError(f"{flag} {container}: no such container (see `docker ps -a` for names)")
             if "permission denied" in low:
                 raise SourceError(
-                    f"--docker {container}: no permission to use docker ({err}); add your user to the docker group"
+                    f"{flag} {container}: no permission to use docker ({err}); add your user to the docker group"
                 )
             if "cannot connect" in low or "is the docker daemon running" in low:
-                raise SourceError(f"--docker {container}: the docker daemon is not reachable ({err})")
-            raise SourceError(f"--docker {container}: docker inspect failed: {err}")
+                raise SourceError(f"{flag} {container}: the docker daemon is not reachable ({err})")
+            raise SourceError(f"{flag} {container}: docker inspect failed: {err}")
         started["at"] = out.stdout.strip()
 
     def argv() -> list[str]:
@@ -180,17 +183,24 @@ def docker_tail(container: str, docker: str = "docker") -> CommandTail:
     return CommandTail(f"docker:{container}", argv, preflight)
 
 
-def journal_tail(unit: str, journalctl: str = "journalctl", systemctl: str = "systemctl") -> CommandTail:
-    """`journalctl --follow --unit UNIT --output cat`: the message text only, as vLLM wrote it."""
+def journal_tail(
+    unit: str,
+    journalctl: str = "journalctl",
+    systemctl: str = "systemctl",
+    flag: str = "--journal",
+    file_flag: str = "--log",
+    grep: str = "vllm",
+) -> CommandTail:
+    """`journalctl --follow --unit UNIT --output cat`: the message text only, as the program wrote it."""
 
     def preflight() -> None:
         if shutil.which(journalctl) is None:
-            raise SourceError(f"--journal {unit}: `{journalctl}` is not installed or not on PATH; use --log FILE")
+            raise SourceError(f"{flag} {unit}: `{journalctl}` is not installed or not on PATH; use {file_flag} FILE")
         if shutil.which(systemctl) is not None:
             out = _run([systemctl, "show", "--property=LoadState", "--value", unit])
             if out.returncode == 0 and out.stdout.strip() == "not-found":
                 raise SourceError(
-                    f"--journal {unit}: systemd has no unit {unit!r} (see `systemctl list-units --all | grep -i vllm`)"
+                    f"{flag} {unit}: systemd has no unit {unit!r} (see `systemctl list-units --all | grep -i {grep}`)"
                 )
 
     def argv() -> list[str]:

@@ -30,6 +30,7 @@ KINDS: dict[str, type] = {
         S.GpuSample,
         S.HostSample,
         S.OwuiSample,
+        S.OwuiLogBatch,
     )
 }
 MAX_BYTES = 50 * 1024 * 1024

@@ -192,6 +192,23 @@ class LogBatch:
 
 
 @dataclass(frozen=True)
+class OwuiLogBatch:
+    """New lines of Open WebUI's own log (`--openwebui-log / -docker / -journal`), or why none could be read.
+    Lines are the cleaned text; `tui.logs.owui.parse_owui_line` reads them."""
+
+    t: float
+    source: str
+    lines: tuple[str, ...] = ()
+    error: str | None = None
+    note: str | None = None
+    backlog: bool = False  # the first read: lines written before we started
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class OwuiFile:
     """One file in Open WebUI and its processing status."""
 
@@ -304,4 +321,14 @@ class HostSample:
         return True
 
 
-Sample = ServerSample | ProbeSample | LogBatch | GpuSample | HostSample | SemanticSample | LongInputSample | OwuiSample
+Sample = (
+    ServerSample
+    | ProbeSample
+    | LogBatch
+    | GpuSample
+    | HostSample
+    | SemanticSample
+    | LongInputSample
+    | OwuiSample
+    | OwuiLogBatch
+)

@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.lifecycle import LogState
 from tui.model.ingest import IngestTracker
+from tui.model.owui_log import OwuiLogTracker
 from tui.model.samples import (
     GpuSample,
     HostSample,
     LogBatch,
     LongInputSample,
     MetricsSample,
+    OwuiLogBatch,
     OwuiSample,
     ProbeSample,
     Sample,
@@ -58,6 +60,7 @@ class Counters:
     host: int = 0
     semantic: int = 0
     owui: int = 0
+    owui_log: int = 0
 
 
 class Store:
@@ -85,6 +88,7 @@ class Store:
         self.long_input: LongInputSample | None = None
         self.ingest = IngestTracker()
         self.owui: OwuiSample | None = None  # the optional Open WebUI link
+        self.owui_log = OwuiLogTracker()  # Open WebUI's own log (--openwebui-log / -docker / -journal)
         self.ingest_rates: deque[tuple[float, float, float]] = deque(maxlen=METRICS_HISTORY)  # (t, req/s, tok/s)
         self.counts = Counters()
 
@@ -108,6 +112,9 @@ class Store:
         elif isinstance(sample, OwuiSample):
             self.owui = sample
             self.counts.owui += 1
+        elif isinstance(sample, OwuiLogBatch):
+            self.owui_log.apply(sample)
+            self.counts.owui_log += 1
         elif isinstance(sample, SemanticSample):
             self.semantic = sample
             self.counts.semantic += 1

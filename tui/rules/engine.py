@@ -45,6 +45,7 @@ class _Track:
     generation: tuple = ()
     bad: int = 0
     good: int = 0
+    held: bool = False  # the newest observation disagrees with what is shown (hysteresis holds it)
 
 
 def input_times(store: Store) -> dict[str, float | None]:
@@ -57,6 +58,7 @@ def input_times(store: Store) -> dict[str, float | None]:
         "gpu": store.gpu.t if store.gpu else None,
         "host": store.host.t if store.host else None,
         "owui": store.owui.t if store.owui else None,
+        "owui_log": store.owui_log.batch.t if store.owui_log.batch else None,
     }
 
 
@@ -70,6 +72,7 @@ def input_generations(store: Store) -> dict[str, int]:
         "gpu": c.gpu,
         "host": c.host,
         "owui": c.owui,
+        "owui_log": c.owui_log,
     }
 
 
@@ -84,6 +87,7 @@ def stale_limits(cfg: Config) -> dict[str, float | None]:
         "gpu": 3 * slow + 5.0,
         "host": 3 * slow + 5.0,
         "owui": 3 * max(cfg.interval, 5.0) + cfg.timeout,
+        "owui_log": 3 * min(1.0, cfg.interval) + 5.0,
     }
 
 
@@ -118,6 +122,7 @@ class Checklist:
                 else:
                     track.bad = track.good = 0
             shown = self._decide(track, result)
+            track.held = shown.status != result.status
             shown = self._staleness(shown, spec.inputs, times, limits, now, paused)
             old = track.shown.status if track.shown is not None else None
             if old != shown.status and (shown.status in NOTABLE or old in NOTABLE):
@@ -130,6 +135,11 @@ class Checklist:
             out.append(shown)
         self.results = out
         return out
+
+    def settling(self, source: str) -> bool:
+        """Is a check that reads `source` held by the hysteresis (more observations of it will change what
+        is shown)? The log follower keeps its one-second cadence while so."""
+        return any(self._tracks[spec.id].held for spec in SPECS if source in spec.inputs)
 
     def _decide(self, track: _Track, result: CheckResult) -> CheckResult:
         prev = track.shown

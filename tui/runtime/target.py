@@ -20,6 +20,7 @@ from tui import __version__
 from tui.collectors.http_util import client_headers
 from tui.collectors.logcommand import log_source
 from tui.collectors.openwebui import OpenWebUICollector
+from tui.collectors.owuilog import owui_log_source
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
@@ -66,6 +67,7 @@ class TargetRun:
         self.paused = False
         self.probe: ProbeCollector | None = None
         self.tail: Any = None  # LogTail or CommandTail
+        self.owui_tail: Any = None  # Open WebUI's own log (OwuiLogCollector)
         self.semantic_manual = False
         self.view_dirty = True  # for the UI: something to redraw / new log lines to show
         self.log_dirty = True
@@ -108,6 +110,10 @@ class TargetRun:
         if tail is not None:
             self.tail = tail
             specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))
+        owui_tail = owui_log_source(cfg)
+        if owui_tail is not None:
+            self.owui_tail = owui_tail
+            specs.append(("owui_log", owui_tail.collect, min(LOG_INTERVAL, cfg.interval)))
         for name, collect, interval in specs:
             poller = Poller(name, collect, self.on_sample, interval, on_error=on_error)
             self.pollers[name] = poller
@@ -128,6 +134,8 @@ class TargetRun:
             await client.aclose()
         if self.tail is not None:
             await asyncio.to_thread(self.tail.close)
+        if self.owui_tail is not None:
+            await asyncio.to_thread(self.owui_tail.close)
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
