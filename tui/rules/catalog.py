@@ -968,11 +968,108 @@ def _client_window(store: Store) -> list:
     return store.ingest.window(max(time.time(), store.log_state.last_t or 0.0))
 
 
+OWUI_LOG_NEEDED = "Open WebUI's log (--openwebui-log / --openwebui-docker / --openwebui-journal)"
+REINDEX_BEFORE_012 = (
+    " Before Open WebUI 0.12, Reindex rebuilds only the knowledge bases' own collections: files attached to chats "
+    "(`file-<id>` collections), the knowledge-bases metadata collection and memories keep the old width — "
+    "re-upload those files."
+)
+
+
+def owui_log_on(store: Store, cfg: Config) -> bool:
+    """Whether Open WebUI's own log is a source here (configured, or in a recording being replayed)."""
+    return cfg.owui_log_source is not None or store.owui_log.batch is not None
+
+
+def _owui_log_error(store: Store) -> str | None:
+    batch = store.owui_log.batch
+    return batch.error if batch is not None and batch.error else None
+
+
+def _owui_log_result(store: Store, check_id: str, summary: str | None = None, fix: str | None = None):
+    """The worst finding of Open WebUI's log still on for `check_id` (cited with its line), or None."""
+    on = store.owui_log.current(check_id)
+    if not on:
+        return None
+    top = on[0]
+    evidence = [top.evidence(), f"cause: {top.entry.cause}"]
+    evidence += [c.evidence() for c in on[1:3]]
+    return _result(
+        check_id,
+        Status.FAIL if top.entry.severity == "fail" else Status.WARN,
+        summary or f"{top.entry.meaning.rstrip('.')} [{top.entry.id}]",
+        evidence,
+        fix or top.entry.fix,
+    )
+
+
+def _owui_hostport(url: str) -> tuple[str, int | None] | None:
+    try:
+        parts = urlsplit(url)
+        port = parts.port or (443 if parts.scheme == "https" else 80 if parts.scheme == "http" else None)
+    except ValueError:
+        return None
+    return ((parts.hostname or "").lower(), port) if parts.hostname else None
+
+
+LOOPBACK = ("localhost", "127.0.0.1", "::1", "0.0.0.0")
+
+
+def _owui_target_problem(store: Store, cfg: Config, embedding_url: str) -> tuple[Status, str, str, list[str]] | None:
+    """Open WebUI's embedding URL against the watched server: (status, summary, fix, notes) or None."""
+    theirs, ours = _owui_hostport(embedding_url), _owui_hostport(cfg.url)
+    if theirs is None or ours is None:
+        return None
+    (host, port), (our_host, our_port) = theirs, ours
+    same_machine = host in LOOPBACK or host == our_host or (our_host in LOOPBACK and host in LOOPBACK)
+    target = f"{our_host}:{our_port}"
+    if port != our_port:
+        fix = (
+            f"Open WebUI posts its embeddings to {host}:{port}, not to the server embedtop watches ({target}): set "
+            f"Admin → Settings → Documents → Embedding → OpenAI API URL to http://HOST:{our_port}/v1 (HOST as Open "
+            "WebUI reaches this server; from inside docker host.docker.internal or the compose service name)."
+        )
+        arriving = any(r.kind == "ok" for r in _client_window(store))
+        if same_machine and not arriving:
+            return Status.FAIL, f"Open WebUI posts to port {port}, the server listens on {our_port}", fix, []
+        if same_machine:
+            note = "client requests do reach vLLM: a proxy on that port (LiteLLM, nginx) may forward them"
+            return Status.WARN, f"Open WebUI posts to port {port}, the server listens on {our_port}", fix, [note]
+        return (
+            Status.WARN,
+            f"Open WebUI posts to {host}:{port}, the watched server is {target}",
+            fix + " A docker port mapping (host port ≠ container port) explains it only when the host is a container.",
+            [],
+        )
+    if host in LOOPBACK and cfg.openwebui_docker:
+        requests = any(r.kind == "ok" for r in _client_window(store)) or bool(store.ingest.totals)
+        note = (
+            f"Open WebUI runs in docker ({cfg.openwebui_docker}) and posts to {host}:{port}: inside its container "
+            f"that is the container itself, not this host"
+        )
+        if requests:
+            return None  # host networking: the requests arrive
+        return (
+            Status.WARN,
+            f"Open WebUI (in docker) posts to {host}:{port}: its own container",
+            "Use http://host.docker.internal:PORT/v1 (add `--add-host host.docker.internal:host-gateway` on Linux), "
+            "the compose service name, or run Open WebUI with --network host.",
+            [note],
+        )
+    return None
+
+
 def check_base_url(store: Store, cfg: Config) -> CheckResult:
     """Open WebUI posts to `{base_url}/embeddings` verbatim: a missing /v1 gives `POST /embeddings` 404
     (tests/captures/openwebui-real-vllm/fail_no_v1)."""
     owui = store.owui
+    elsewhere = None
     if owui is not None and owui.ok and owui.engine == "openai" and owui.embedding_url:
+        elsewhere = _owui_target_problem(store, cfg, owui.embedding_url)
+        if elsewhere is not None and elsewhere[0] == Status.FAIL:
+            status, summary, fix, notes = elsewhere
+            evidence = [f"{hms(owui.t)} Open WebUI embedding URL: {owui.embedding_url}", f"watched: {cfg.url}", *notes]
+            return _result("client.base_url", status, summary, evidence, fix)
         bad = _owui_url_problem(owui.embedding_url)
         unreachable = [f for f in owui.files if f.status == "failed" and "Cannot connect to host" in f.error]
         if bad or unreachable:
@@ -988,7 +1085,16 @@ def check_base_url(store: Store, cfg: Config) -> CheckResult:
             return _result(
                 "client.base_url", Status.FAIL, f"Open WebUI's base URL {bad or 'is unreachable'}", evidence, fix
             )
-    if cfg.log_source is None and owui is None:
+    logged_owui = _owui_log_result(store, "client.base_url")
+    if logged_owui is not None and logged_owui.status == Status.FAIL:
+        return logged_owui
+    warning = logged_owui
+    if warning is None and owui is not None and elsewhere is not None:
+        status, summary, fix, notes = elsewhere
+        evidence = [f"{hms(owui.t)} Open WebUI embedding URL: {owui.embedding_url}", f"watched: {cfg.url}", *notes]
+        warning = _result("client.base_url", status, summary, evidence, fix)
+    owui_log = owui_log_on(store, cfg)
+    if cfg.log_source is None and owui is None and not owui_log:
         return _result("client.base_url", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     window = _client_window(store)
     wrong = [r for r in window if r.kind != "ok"]
@@ -1005,8 +1111,12 @@ def check_base_url(store: Store, cfg: Config) -> CheckResult:
     logged = _log_client_result(store.log_state, "client.base_url", BASE_URL_FIX)
     if logged is not None and not any(r.kind == "ok" for r in window):
         return logged
+    if warning is not None:
+        return warning
     if any(r.kind == "ok" for r in window) or store.ingest.totals:
         return _result("client.base_url", Status.PASS, "clients post to /v1/embeddings")
+    if store.owui_log.embedded_at:
+        return _result("client.base_url", Status.PASS, "Open WebUI's log: its embedding requests succeed")
     return _result("client.base_url", Status.UNKNOWN, "no client embedding requests in the log yet")
 
 
@@ -1035,7 +1145,16 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
             f"In Open WebUI set the Embedding Model to '{ids[0]}' (Admin → Settings → Documents), or restart vLLM "
             f"with --served-model-name {owui.model}.",
         )
+    logged_owui = _owui_log_result(store, "client.model_name")
+    if logged_owui is not None:
+        return logged_owui
     if cfg.log_source is None:
+        if store.owui_log.embedded_at:
+            return _result("client.model_name", Status.PASS, "Open WebUI's log: its embedding requests succeed")
+        if owui_log_on(store, cfg):
+            return _result(
+                "client.model_name", Status.UNKNOWN, "no embedding request succeeded in Open WebUI's log yet"
+            )
         return _result("client.model_name", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     window = _client_window(store)
     notfound = [r for r in window if r.kind == "ok" and r.status == 404]
@@ -1058,63 +1177,145 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
         return logged
     if ok_now:
         return _result("client.model_name", Status.PASS, "client requests name a served model")
+    if store.owui_log.embedded_at:
+        return _result("client.model_name", Status.PASS, "Open WebUI's log: its embedding requests succeed")
     return _result("client.model_name", Status.UNKNOWN, "no client embedding requests in the log yet")
 
 
 def check_client_dims(store: Store, cfg: Config) -> CheckResult:
     """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length
-    ("Collection expecting embedding with dimension of 2560, got 1024", Open WebUI 0.12.4's message)."""
-    owui = store.owui
-    if owui is None:
+    ("Collection expecting embedding with dimension of 2560, got 1024", Open WebUI 0.12.4's message) — in its
+    log (uploads and queries) or in a failed file's error (the link)."""
+    owui, owui_log = store.owui, owui_log_on(store, cfg)
+    on = store.owui_log.current("client.dimensions")
+    failing = [c for c in on if c.entry.severity == "fail"]
+    if failing:
+        top = failing[0]
+        facts = top.facts
+        expected, got = facts.get("expected"), facts.get("got")
+        probe = store.probe.dims if store.probe is not None and store.probe.ok else None
+        widths = (
+            f"the vector store holds {expected}-dim vectors, Open WebUI now sends {got}-dim ones"
+            if expected and got
+            else "the vector store holds vectors of another length than Open WebUI sends now"
+        )
+        evidence = [top.evidence(), f"cause: {top.entry.cause}"]
+        if probe:
+            evidence.append(f"the watched server returns {probe}-dim vectors now (probe)")
+        evidence += [c.evidence() for c in on[1:3] if c is not top]
+        fix = top.entry.fix
+        if top.id != "owui.dims_pgvector" and "0.12" not in fix:
+            fix += REINDEX_BEFORE_012
+        return _result("client.dimensions", Status.FAIL, f"{widths} [{top.id}]", evidence, fix)
+    if owui is not None and owui.ok:
+        bad = [f for f in owui.files if f.status == "failed" and "dimension" in f.error.lower()]
+        if bad:
+            return _result(
+                "client.dimensions",
+                Status.FAIL,
+                "Open WebUI's collections hold vectors of another length than the model gives now",
+                [f"{hms(owui.t)} file {f.name} failed: {f.error[:200]}" for f in bad[:3]],
+                "The embedding model changed after the knowledge bases were built: Admin → Settings → Documents → "
+                "Reindex (rebuilds every collection from the stored text; 'Reset Vector Storage' would also delete "
+                "all knowledge bases), or switch back to the model the collections were built with."
+                + REINDEX_BEFORE_012,
+            )
+    if on:  # a query failed (a warning: the width is the usual cause, not the only one)
+        result = _owui_log_result(store, "client.dimensions")
+        assert result is not None
+        return result
+    if owui is None and not owui_log:
         return _result(
             "client.dimensions",
             Status.UNKNOWN,
-            "needs the Open WebUI link (--openwebui): vLLM cannot see the collection's dimension",
+            f"needs the Open WebUI link (--openwebui) or {OWUI_LOG_NEEDED}: vLLM cannot see the collection's width",
         )
-    if not owui.ok:
-        return _result("client.dimensions", Status.UNKNOWN, f"Open WebUI link: {owui.error}")
-    bad = [f for f in owui.files if f.status == "failed" and "dimension" in f.error.lower()]
-    if bad:
-        return _result(
-            "client.dimensions",
-            Status.FAIL,
-            "Open WebUI's collections hold vectors of another length than the model gives now",
-            [f"{hms(owui.t)} file {f.name} failed: {f.error[:200]}" for f in bad[:3]],
-            "The embedding model changed after the knowledge bases were built: Admin → Settings → Documents → "
-            "Reindex (rebuilds every collection from the stored text; 'Reset Vector Storage' would also delete "
-            "all knowledge bases), or switch back to the model the collections were built with.",
-        )
-    return _result(
-        "client.dimensions", Status.PASS, f"no dimension errors in Open WebUI's {len(owui.files)} latest files"
-    )
+    seen = []
+    if owui is not None and owui.ok:
+        seen.append(f"Open WebUI's {len(owui.files)} latest files")
+    if owui_log and store.owui_log.batch is not None and not _owui_log_error(store):
+        seen.append(f"Open WebUI's log ({store.owui_log.lines:,} lines)")
+    if not seen:
+        why = [owui.error] if owui is not None and owui.error else []
+        why += [e] if (e := _owui_log_error(store)) else []
+        if owui_log and store.owui_log.batch is None and not why:
+            return _result("client.dimensions", Status.UNKNOWN, f"waiting for the first read of {cfg.owui_log_source}")
+        return _result("client.dimensions", Status.UNKNOWN, f"Open WebUI: {'; '.join(why) or 'no data yet'}")
+    return _result("client.dimensions", Status.PASS, f"no dimension errors in {' or '.join(seen)}")
+
+
+INGEST_FIX = (
+    "Open WebUI fails the whole file on the first failed chunk and drops vLLM's message: client.base_url "
+    "and client.model_name say which mistake it is; a 400 means a chunk over max_model_len (lower the "
+    "chunk size) — see api.max_model_len."
+)
+
+
+def _owui_ingest(store: Store) -> CheckResult | None:
+    """Open WebUI's log on ingestion: its own failures (400, 401, 429, timeouts), duplicate content (a warning
+    that never blames the server), and files it failed for a reason another check names."""
+    on = store.owui_log.current("ingest.errors")
+    if not on:
+        return None
+    specific = [c for c in on if not c.entry.generic]
+    if specific:
+        top = specific[0]
+        if top.id == "owui.duplicate":
+            summary = "Open WebUI refused a duplicate file (client side: the embedding server is fine)"
+        else:
+            summary = f"{top.entry.meaning.rstrip('.')} [{top.id}]"
+        return _owui_log_result(store, "ingest.errors", summary=summary, fix=top.entry.fix)
+    generic = on[0]
+    root = store.owui_log.root()
+    evidence = [generic.evidence()]
+    if root is not None and root.entry.check != "ingest.errors":
+        evidence.append(f"why: {root.evidence()}")
+        summary = f"Open WebUI failed a file: {root.entry.meaning.rstrip('.')} (see {root.entry.check})"
+        fix = f"See {root.entry.check}: {root.entry.fix}"
+    else:
+        summary = f"Open WebUI failed a file [{generic.id}]"
+        fix = generic.entry.fix
+    return _result("ingest.errors", Status.FAIL, summary, evidence, fix)
 
 
 def check_ingest_errors(store: Store, cfg: Config) -> CheckResult:
-    """Errors in the latest burst of client embedding requests. Open WebUI fails a whole file on its first
-    failed chunk (tests/captures/openwebui-real-vllm/), so one error is already a failed document."""
+    """Errors in the latest burst of client embedding requests (vLLM's log), and Open WebUI's own failures (its
+    log). Open WebUI fails a whole file on its first failed chunk (tests/captures/openwebui-real-vllm/), so one
+    error is already a failed document."""
+    owui_side = _owui_ingest(store) if owui_log_on(store, cfg) else None
     if cfg.log_source is None:
+        if owui_side is not None:
+            return owui_side
+        if owui_log_on(store, cfg):
+            if store.owui_log.embedded_at:
+                return _result("ingest.errors", Status.PASS, "Open WebUI's log: documents embedded, no failures")
+            return _result("ingest.errors", Status.UNKNOWN, "no document embedded in Open WebUI's log yet")
         return _result("ingest.errors", Status.UNKNOWN, "needs the vLLM log (--log / --docker / --journal)")
     ing = store.ingest
     now = max(time.time(), store.log_state.last_t or 0.0)
     bursts = [b for b in (*ing.bursts, ing.burst) if b is not None and b.last >= now - WINDOW_MIN * 60]
-    if not bursts:
-        return _result("ingest.errors", Status.UNKNOWN, f"no client embedding requests in the last {WINDOW_MIN} min")
-    latest = bursts[-1]
-    errors = sum(latest.errors.values())
-    if errors:
+    latest = bursts[-1] if bursts else None
+    errors = sum(latest.errors.values()) if latest is not None else 0
+    if latest is not None and errors:
         failed = [r for r in _client_window(store) if not (r.kind == "ok" and 200 <= r.status < 300)]
         evidence = [f"{n}× {label}" for label, n in latest.errors.most_common(3)]
         if failed:
             evidence.append(f"{hms(failed[-1].t)} log: {failed[-1].line[:200]}")
+        if owui_side is not None:
+            evidence += list(owui_side.evidence[:1])
         return _result(
             "ingest.errors",
             Status.FAIL,
             f"{errors} of {latest.requests} client requests failed in the burst since {hms(latest.start)}",
             evidence,
-            "Open WebUI fails the whole file on the first failed chunk and drops vLLM's message: client.base_url "
-            "and client.model_name say which mistake it is; a 400 means a chunk over max_model_len (lower the "
-            "chunk size) — see api.max_model_len.",
+            INGEST_FIX,
         )
+    if owui_side is not None:
+        return owui_side
+    if latest is None:
+        if store.owui_log.embedded_at:
+            return _result("ingest.errors", Status.PASS, "Open WebUI's log: documents embedded, no failures")
+        return _result("ingest.errors", Status.UNKNOWN, f"no client embedding requests in the last {WINDOW_MIN} min")
     return _result("ingest.errors", Status.PASS, f"{latest.requests} client requests in the last burst, none failed")
 
 
@@ -1173,11 +1374,11 @@ SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("probe.values", "probe", ("probe",), check_values),
     CheckSpec("probe.latency", "probe", ("probe",), check_latency),
     CheckSpec("probe.semantic", "probe", ("semantic",), check_semantic),
-    CheckSpec("ingest.errors", "ingest", ("log",), check_ingest_errors),
+    CheckSpec("ingest.errors", "ingest", ("log", "owui_log"), check_ingest_errors),
     CheckSpec("ingest.stalled", "ingest", ("server",), check_ingest_stalled),
-    CheckSpec("client.base_url", "client", ("log", "owui"), check_base_url),
-    CheckSpec("client.model_name", "client", ("log", "owui"), check_client_model),
-    CheckSpec("client.dimensions", "client", ("owui",), check_client_dims),
+    CheckSpec("client.base_url", "client", ("log", "owui", "owui_log"), check_base_url),
+    CheckSpec("client.model_name", "client", ("log", "owui", "owui_log"), check_client_model),
+    CheckSpec("client.dimensions", "client", ("owui", "owui_log"), check_client_dims),
     CheckSpec("vllm.requests", "client", ("log",), check_requests),
 )
 CHECKS = tuple(spec.fn for spec in SPECS)
