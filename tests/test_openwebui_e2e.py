@@ -1,6 +1,8 @@
 """End to end with real systems: a real Open WebUI 0.12.4 ingests a 50-chunk document into a knowledge base
 through a real vLLM 0.32 (CPU), while embedtop's collectors watch vLLM; then Open WebUI is pointed at the
-base URL without /v1 and client.base_url must turn red with the fix.
+base URL without /v1 and client.base_url must turn red with the fix; then at a port where nothing listens
+(scenario b): client.base_url red from Open WebUI's own log followed live (`--openwebui-log`), from the link
+(its embedding URL's port against the watched server's) and in `embedtop check --json`.
 
 Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI into ~/.cache/embedtop,
 done here when missing; a failed install fails the test). Marked `real`: EMBEDTOP_SKIP_REAL=1 leaves it out with
@@ -12,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import re
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -26,6 +30,7 @@ from tests.real_servers import OWUI_TOOLS, ensure_owui
 from tests.test_real_vllm import TOOLS, ensure_installed, free_port
 from tui.collectors.logtail import LogTail
 from tui.collectors.openwebui import OpenWebUICollector
+from tui.collectors.owuilog import owui_log_source
 from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.store import Store
@@ -81,6 +86,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         out = out_bytes.decode(errors="replace")
         m = re.search(r"open-webui left running: pid (\d+) on (\S+) \(API key (\S+)\)", out)
         owui_pid = int(m.group(1)) if m else None
+        owui_log = Path(re.search(r"open-webui pid \d+, log (\S+)", out).group(1))
         assert proc.returncode == 0 and "RESULT: PASS" in out, out[-3000:]
         assert "file status: completed" in out
         chunks = [int(x) for x in re.search(r"per collection \(file-<id>, then the KB\): (\d+)\+(\d+)", out).groups()]
@@ -163,6 +169,78 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         store.apply(link)
         base = {r.id: r for r in evaluate(store, linked)}["client.base_url"]
         assert base.status == Status.FAIL and "Open WebUI's base URL has no /v1" in base.summary
+
+        # Open WebUI's own log, followed as the dashboard does, names the same mistake from its side.
+        follower = owui_log_source(Config(url=url, openwebui_log=owui_log))
+        assert follower is not None
+        try:
+            own = Store()  # Open WebUI's log alone
+            own.apply(follower.read())
+            seen = {r.id: r for r in evaluate(own, Config(url=url, openwebui_log=owui_log))}
+            assert seen["client.base_url"].status == Status.FAIL, seen["client.base_url"].summary
+            assert "owui.embed_not_found_path" in seen["client.base_url"].summary
+            assert seen["client.base_url"].evidence[0].startswith("Open WebUI log line ")
+
+            # (b) the embedding URL at a port where nothing listens: Open WebUI cannot connect.
+            closed = free_port()
+            async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=30, trust_env=False) as c:
+                r = await c.post(
+                    "/api/v1/retrieval/embedding/update",
+                    json={
+                        "RAG_EMBEDDING_ENGINE": "openai",
+                        "RAG_EMBEDDING_MODEL": "Qwen3-Embedding-4B",
+                        "RAG_EMBEDDING_BATCH_SIZE": 1,
+                        "ENABLE_ASYNC_EMBEDDING": True,
+                        "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
+                        "openai_config": {"url": f"http://127.0.0.1:{closed}/v1", "key": ""},
+                    },
+                )
+                assert r.status_code == 200, r.text
+                doc = "\n\n".join(f"Part {i}. The pilot boards the ship at the outer buoy." for i in range(6))
+                r = await c.post(
+                    "/api/v1/files/",
+                    files={"file": ("closed-port.txt", doc.encode(), "text/plain")},
+                    data={"metadata": f'{{"knowledge_id": "{kb}"}}'},
+                )
+                assert r.status_code == 200, r.text
+                fid = r.json()["id"]
+                for _ in range(120):
+                    status = (await c.get(f"/api/v1/files/{fid}/process/status")).json().get("status")
+                    if status in ("completed", "failed"):
+                        break
+                    await asyncio.sleep(0.5)
+                assert status == "failed"
+            live = Config(url=url, openwebui_log=owui_log)
+            deadline = time.monotonic() + 15
+            while time.monotonic() < deadline:
+                own.apply(await follower.collect())
+                base = {r.id: r for r in evaluate(own, live)}["client.base_url"]
+                if "owui.cannot_connect" in base.summary:
+                    break
+                await asyncio.sleep(0.5)
+            assert base.status == Status.FAIL and "owui.cannot_connect" in base.summary, base.summary
+            assert f"Cannot connect to host 127.0.0.1:{closed}" in base.evidence[0]
+        finally:
+            follower.close()
+        # The link sees the port: Open WebUI posts to `closed`, the watched server listens on `port`.
+        async with httpx.AsyncClient(headers=auth, trust_env=False) as c:
+            link = await OpenWebUICollector(c, owui, 30).collect()
+        only_link = Store()
+        only_link.apply(link)
+        base = {r.id: r for r in evaluate(only_link, linked)}["client.base_url"]
+        assert base.status == Status.FAIL and f"posts to port {closed}, the server listens on {port}" in base.summary
+
+        # Headless, as a user runs it: `embedtop check … --openwebui-log OWUI_LOG --json`.
+        env = dict(os.environ, OWUI_TEST_KEY=key)
+        args = ["--url", url, "--log", str(vlog), "--openwebui", owui, "--openwebui-key-env", "OWUI_TEST_KEY"]
+        args += ["--openwebui-log", str(owui_log), "--model", "Qwen3-Embedding-4B", "--json", "--wait", "20"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "check", *args], capture_output=True, text=True, timeout=120, env=env
+        )
+        assert proc.returncode == 1, proc.stdout[-2000:] + proc.stderr
+        assert key not in proc.stdout + proc.stderr
+        checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+        assert checks["client.base_url"]["status"] == "fail", checks["client.base_url"]
     finally:
         stop.set()
         with contextlib.suppress(Exception):
