@@ -4,4 +4,10 @@ The package is layered one way: collectors -> model (state) -> rules -> widgets.
 Nothing is imported eagerly here so that `embedtop --help` stays fast.
 """
 
+import sys
+
 __version__ = "0.1.0"
+
+# embedtop never runs httpx's command-line client, which `import httpx` loads whenever click happens to be
+# installed (click, rich.syntax, pygments: 3.6 MB and 20 ms of every start): the import then finds it absent.
+sys.modules.setdefault("httpx._main", None)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import os
 import time
 from collections.abc import Sequence
@@ -26,9 +27,8 @@ from textual.css.query import NoMatches
 from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from tui import __version__
-from tui.collectors.gpu import NvmlCollector
-from tui.collectors.procs import HostCollector
 from tui.config import Config
+from tui.model.samples import ServerSample
 from tui.model.store import Store
 from tui.rules.checks import CheckResult, Status
 from tui.rules.engine import Checklist as ChecklistState
@@ -119,14 +119,20 @@ class EmbedtopApp(App[None]):
         self.replay_pos = 0
         self.shared_pollers: dict[str, Poller] = {}
         self.paused = False
-        self._gpu = NvmlCollector(nvml, gpus=cfgs[0].gpu)
-        self._host = HostCollector()
+        self._nvml = nvml
+        self._gpu: Any = None  # NvmlCollector and HostCollector, made when polling starts (after the first frame)
+        self._host: Any = None
         self.collector_errors: list[str] = []
         self._marks: set[str] = set()
+        self._had_data = False
+        self._unknown_gpu_pids: set[int] = set()
+        self._health: dict[int, int | None] = {}  # id(target) → its last /health status
         self._refresh_pending = False
         self._closing = False
         self._last_manual: dict[str, float] = {}
         self._tab_status: dict[int, Status] = {}
+        self._stale_handle: asyncio.TimerHandle | None = None
+        self._stale_due: float | None = None
         self.exporter = exporter  # tui.exporter.Exporter serving /metrics beside the dashboard (watch --export)
         self._exported = 0.0
 
@@ -188,8 +194,6 @@ class EmbedtopApp(App[None]):
     def on_mount(self) -> None:
         self.sub_title = self._subtitle()
         self.refresh_views()  # a store handed in pre-filled
-        if self.live:
-            self._start_pollers()
         if self.replay:
             self.run_worker(self._play(), group="replay", exclusive=True)
 
@@ -244,7 +248,17 @@ class EmbedtopApp(App[None]):
         self.notify(f"at the next status change ({len(later) - 1} more)", timeout=3)
 
     def on_ready(self) -> None:
+        """The first frame is on screen: now start polling (its HTTP clients, NVML, the process scan and
+        their imports do not delay the frame). After the first data, the objects of the start are
+        frozen out of the garbage collector's full passes (they live as long as the app)."""
         self._mark("first_frame_s")
+        if self.live and not self._closing:
+            self._start_pollers()
+
+    def _freeze_startup(self) -> None:
+        if not self._closing:
+            gc.collect()
+            gc.freeze()
 
     def _mark(self, key: str) -> None:
         """For bench/: with EMBEDTOP_READY_FILE set, record the wall-clock time of a milestone."""
@@ -294,6 +308,11 @@ class EmbedtopApp(App[None]):
     # ------------------------------------------------------------ collectors
 
     def _start_pollers(self) -> None:
+        from tui.collectors.gpu import NvmlCollector
+        from tui.collectors.procs import HostCollector
+
+        self._gpu = NvmlCollector(self._nvml, gpus=self.targets[0].cfg.gpu)
+        self._host = HostCollector()
         for t in self.targets:
             on_error = self._collector_error if not self.multi else self._target_error(t.name)
             t.start(on_error=on_error)
@@ -308,6 +327,12 @@ class EmbedtopApp(App[None]):
             poller.start()
 
     def _to_every_target(self, sample: Any) -> None:
+        devices = getattr(sample, "devices", None)
+        if devices and self._host is not None:  # NVML names a PID the process scan does not know: look again
+            unknown = {p.pid for d in devices for p in (d.processes or ())} - self._host.known
+            if unknown and unknown != self._unknown_gpu_pids:  # once per new set (a PID from another namespace
+                self._host.rescan()  # never shows up here)
+            self._unknown_gpu_pids = unknown
         for t in self.targets:
             t.on_sample(sample)
 
@@ -321,18 +346,27 @@ class EmbedtopApp(App[None]):
 
     async def on_unmount(self) -> None:
         self._closing = True
+        if self._stale_handle is not None:
+            self._stale_handle.cancel()
         for t in self.targets:
             await t.stop()
         for poller in self.shared_pollers.values():
             await poller.stop()
-        await asyncio.to_thread(self._gpu.close)
+        if self._gpu is not None:
+            await asyncio.to_thread(self._gpu.close)
 
     # ------------------------------------------------------------ state → views
 
     def _on_target_change(self, target: TargetRun, sample: Any) -> None:
         """A target folded in a sample that changes what it shows (UI thread)."""
-        if not self._closing:
-            self._schedule_refresh()
+        if self._closing:
+            return
+        if self._host is not None and isinstance(sample, ServerSample):
+            health = sample.health.status
+            if self._health.get(id(target), health) != health:  # up, down or restarted: who owns the port now?
+                self._host.rescan()
+            self._health[id(target)] = health
+        self._schedule_refresh()
 
     def _schedule_refresh(self) -> None:
         """Coalesce redraws: samples that arrive together (a poll and its access-log lines) cost one frame."""
@@ -348,22 +382,28 @@ class EmbedtopApp(App[None]):
             self.refresh_views()
 
     def refresh_views(self) -> None:
-        """Judge every target, redraw the visible one, and the overview (several targets)."""
+        """Show every target's verdict (judged once per sample, when it arrived), redraw the visible
+        target, or the overview (several targets) while it is the tab shown."""
         with self.batch_update():
             for i, t in enumerate(self.targets):
-                t.evaluate()
+                if not t.latest:
+                    t.evaluate()  # a store handed in pre-filled: judged once before its first draw
                 t.results = t.latest
                 if i == self.active_index and (t.view_dirty or t.log_dirty):
                     self._draw(i)
             if self.multi:
                 self._draw_overview()
+        self._arm_stale_check()
         if self.exporter is not None and time.monotonic() - self._exported >= 1.0:
             self._exported = time.monotonic()  # at most once a second: what the dashboard shows, as metrics
             for t in self.targets:
                 self.exporter.update(t.cfg, t.store, t.results)
         first = self.targets[0].store
-        if first.server is not None and first.probe is not None:
+        if first.server is not None and first.probe is not None and not self._had_data:
+            self._had_data = True
             self._mark("first_data_frame_s")
+            if self.live:
+                self.set_timer(1.0, self._freeze_startup)
 
     def _draw(self, i: int) -> None:
         t = self.targets[i]
@@ -375,16 +415,44 @@ class EmbedtopApp(App[None]):
         view.show(t.store, t.results, list(t.checklist.events), shared_host=self.multi)
 
     def _draw_overview(self) -> None:
+        """The tab titles carry each target's status (always on screen); the overview's table only while shown."""
         rows = [overview_row(t.cfg, t.store, t.results) for t in self.targets]
-        changes = sorted(
-            ((t.name, e) for t in self.targets for e in t.checklist.events), key=lambda c: c[1].t, reverse=True
-        )
-        self.query_one(Overview).show(rows, changes)
+        if self.active_index is None:
+            changes = sorted(
+                ((t.name, e) for t in self.targets for e in t.checklist.events), key=lambda c: c[1].t, reverse=True
+            )
+            self.query_one(Overview).show(rows, changes)
         tabs = self.query_one(TabbedContent)
         for i, row in enumerate(rows):
             if self._tab_status.get(i) != row.status:
                 self._tab_status[i] = row.status
                 tabs.get_tab(f"tab-{i}").label = self._tab_label(i, row.status)
+
+    def _arm_stale_check(self) -> None:
+        """Wake once when the oldest input of any target turns stale (a stuck or paused poller sends no
+        sample that would show it): the verdict changes with time alone then, and nothing else wakes us."""
+        if not self.live or self._closing:
+            return
+        now = time.time()
+        due = min((d for t in self.targets for d in t.stale_deadlines() if d > now), default=None)
+        if due == self._stale_due:
+            return
+        if self._stale_handle is not None:
+            self._stale_handle.cancel()
+            self._stale_handle = None
+        self._stale_due = due
+        if due is not None:
+            self._stale_handle = asyncio.get_running_loop().call_later(due - now + 0.05, self._stale_check)
+
+    def _stale_check(self) -> None:
+        self._stale_handle, self._stale_due = None, None
+        if self._closing:
+            return
+        changed = [t for t in self.targets if t.recheck()]
+        if changed:
+            self._schedule_refresh()
+        else:
+            self._arm_stale_check()
 
     def on_tabbed_content_tab_activated(self, event: TabbedContent.TabActivated) -> None:
         pane = event.pane.id or ""
@@ -507,6 +575,8 @@ class EmbedtopApp(App[None]):
         self.sub_title = self._subtitle()
         self.notify(f"demo scenario: {name}" + (f" on {target.name}" if self.multi else ""), timeout=3)
         if not self.paused:
+            if self._host is not None:
+                self._host.rescan()
             target.trigger_all()
             for poller in self.shared_pollers.values():
                 poller.trigger()

@@ -2,6 +2,12 @@
 
 `LogTail.read()` is blocking file I/O: the runtime calls it in a worker thread. It returns a
 `LogBatch` and never raises: an unreadable file is a batch with `error` set.
+
+`FileWatch` lets the follower sleep until the file changes instead of reading it every second: inotify
+on the file's folder (a write to the file, a new file under its name, a rename or delete of it), read
+on the event loop without a thread. Where inotify is missing (not Linux, no inotify_simple, the folder
+does not exist yet, the watch limit reached) there is no watch and the runtime polls every second as
+before; reading stays the same either way, so rotation and truncation are handled alike.
 """
 
 from __future__ import annotations
@@ -28,6 +34,7 @@ class LogTail:
         self._offset = 0
         self._split = LineSplitter()
         self._first = True
+        self.partial = False  # the last bytes read end inside a line (it is shown once the writer goes quiet)
 
     @property
     def source(self) -> str:
@@ -88,5 +95,60 @@ class LogTail:
         data = os.pread(self._fd, CHUNK, self._offset)
         self._offset += len(data)
         if not data:
-            return self._split.idle()
+            lines = self._split.idle()
+            if lines:
+                self.partial = False
+            return lines
+        self.partial = not data.endswith(b"\n")
         return self._split.feed(data)
+
+
+class FileWatch:
+    """inotify on the folder of `path`: `changed()` says whether the file (by name) may have changed since
+    the last call. Raises OSError (or ImportError) where it cannot watch; `lost` once the folder itself
+    went away or events overflowed (the caller falls back to polling)."""
+
+    def __init__(self, path: Path) -> None:
+        from inotify_simple import INotify, flags
+
+        self.name = path.name
+        self._ino = INotify(nonblocking=True)
+        mask = (
+            flags.MODIFY
+            | flags.CREATE
+            | flags.MOVED_TO
+            | flags.MOVED_FROM
+            | flags.DELETE
+            | flags.ATTRIB
+            | flags.DELETE_SELF
+            | flags.MOVE_SELF
+        )
+        self._gone = int(flags.DELETE_SELF | flags.MOVE_SELF | flags.IGNORED | flags.Q_OVERFLOW | flags.UNMOUNT)
+        try:
+            self._wd = self._ino.add_watch(path.parent if str(path.parent) else Path("."), mask)
+        except OSError:
+            self._ino.close()
+            raise
+        self.lost = False
+
+    def fileno(self) -> int:
+        return self._ino.fileno()
+
+    def changed(self) -> bool:
+        """Read the pending events without blocking. True: one concerns the file, or the watch was lost."""
+        try:
+            events = self._ino.read(timeout=0)
+        except OSError:
+            self.lost = True
+            return True
+        hit = False
+        for event in events:
+            if event.mask & self._gone and (event.wd == self._wd or not event.name):
+                self.lost = True
+                hit = True
+            elif event.name == self.name:
+                hit = True
+        return hit
+
+    def close(self) -> None:
+        self._ino.close()

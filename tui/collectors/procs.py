@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from dataclasses import replace
 from pathlib import Path
 
 import psutil
@@ -74,15 +75,26 @@ def container_of(pid: int) -> str | None:
 INET = (socket.AF_INET, socket.AF_INET6)
 
 
+FULL_SCAN_EVERY = 6  # polls between scans of the whole process table (30 s at the default 5 s interval)
+
+
 class HostCollector:
     """Host CPU / RAM / swap and the vLLM processes. Keeps psutil.Process objects between polls so
-    per-process CPU % is measured over the poll interval."""
+    per-process CPU % is measured over the poll interval.
+
+    The whole process table (every process's name and command line) is read at the first poll, every
+    FULL_SCAN_EVERY polls, when a known vLLM process is gone (a restart: its successors are new PIDs),
+    and after `rescan()` (the runtime asks when a server came up or went down, or NVML names a PID we do
+    not know). In between only the known vLLM PIDs are read again: a vanished one is seen at once."""
 
     name = "host"
 
     def __init__(self) -> None:
         self._procs: dict[int, psutil.Process] = {}
         self._seen: dict[int, VllmProcess] = {}
+        self._polls = 0
+        self._rescan = True
+        self.full_scans = 0
         self._hostname = socket.gethostname()
         try:  # interface addresses (no DNS): a target URL with one of them is on this host
             nics = psutil.net_if_addrs().values()
@@ -92,32 +104,23 @@ class HostCollector:
             self._addresses = ()
         psutil.cpu_percent(None)  # prime the host CPU counter
 
+    @property
+    def known(self) -> frozenset[int]:
+        return frozenset(self._seen)
+
+    def rescan(self) -> None:
+        """Read the whole process table at the next poll."""
+        self._rescan = True
+
     def collect(self) -> HostSample:
         now = time.time()
-        found: list[VllmProcess] = []
-        alive: set[int] = set()
-        for proc in psutil.process_iter(["pid", "name", "cmdline"]):
-            try:
-                info = proc.info
-                cmdline = info.get("cmdline") or []
-                role = role_of(info.get("name") or "", cmdline)
-                if role is None:
-                    continue
-                pid = info["pid"]
-                alive.add(pid)
-                cached = self._procs.setdefault(pid, proc)
-                with cached.oneshot():
-                    rss = cached.memory_info().rss
-                    cpu = cached.cpu_percent(None)
-                    ppid = cached.ppid()
-                model, port, served = serve_args(cmdline) if role == "api-server" else (None, None, None)
-                if role == "api-server":
-                    title = f"vllm serve {model or '?'}"
-                else:
-                    title = (cmdline[0].strip() if cmdline else "") or (info.get("name") or "")
-                found.append(VllmProcess(pid, role, title, ppid, rss, cpu, model, port, served, container_of(pid)))
-            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
-                continue
+        self._polls += 1
+        found: list[VllmProcess] | None = None
+        if not (self._rescan or self._polls % FULL_SCAN_EVERY == 1):
+            found = self._refresh_known()
+        if found is None:
+            found = self._scan_all()
+        alive = {p.pid for p in found}
         for pid in list(self._procs):
             if pid not in alive:
                 del self._procs[pid]
@@ -136,3 +139,50 @@ class HostCollector:
             hostname=self._hostname,
             addresses=self._addresses,
         )
+
+    def _refresh_known(self) -> list[VllmProcess] | None:
+        """The known vLLM processes with fresh RSS / CPU / parent; None when one is gone (scan everything)."""
+        found = []
+        for pid, old in self._seen.items():
+            proc = self._procs.get(pid)
+            try:
+                if proc is None or not proc.is_running():  # is_running also tells a reused PID apart
+                    return None
+                with proc.oneshot():
+                    if proc.status() == psutil.STATUS_ZOMBIE:
+                        return None
+                    found.append(
+                        replace(old, rss=proc.memory_info().rss, cpu_percent=proc.cpu_percent(None), ppid=proc.ppid())
+                    )
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+                return None
+        return found
+
+    def _scan_all(self) -> list[VllmProcess]:
+        self._rescan = False
+        self.full_scans += 1
+        found: list[VllmProcess] = []
+        for proc in psutil.process_iter(["pid", "name", "cmdline"]):
+            try:
+                info = proc.info
+                cmdline = info.get("cmdline") or []
+                role = role_of(info.get("name") or "", cmdline)
+                if role is None:
+                    continue
+                pid = info["pid"]
+                cached = self._procs.get(pid)
+                if cached is None or not cached.is_running():  # new, or its PID now names another process
+                    cached = self._procs[pid] = proc
+                with cached.oneshot():
+                    rss = cached.memory_info().rss
+                    cpu = cached.cpu_percent(None)
+                    ppid = cached.ppid()
+                model, port, served = serve_args(cmdline) if role == "api-server" else (None, None, None)
+                if role == "api-server":
+                    title = f"vllm serve {model or '?'}"
+                else:
+                    title = (cmdline[0].strip() if cmdline else "") or (info.get("name") or "")
+                found.append(VllmProcess(pid, role, title, ppid, rss, cpu, model, port, served, container_of(pid)))
+            except (psutil.NoSuchProcess, psutil.AccessDenied, psutil.ZombieProcess, OSError):
+                continue
+        return found

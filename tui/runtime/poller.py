@@ -39,6 +39,7 @@ class Poller:
         self.polls = 0
         self._wake = asyncio.Event()
         self._manual = False
+        self._soon: float | None = None  # monotonic time of a poll asked for by `wake()`
         self._running = asyncio.Event()
         self._running.set()
         self._task: asyncio.Task[None] | None = None
@@ -70,6 +71,13 @@ class Poller:
         self._manual = True
         self._wake.set()
 
+    def wake(self, after: float = 0.0) -> None:
+        """Poll `after` seconds from now if running (the source says it has something new: what else comes
+        in that time is read by the same poll); unlike `trigger()`, not while paused."""
+        if self._running.is_set() and self._soon is None:
+            self._soon = time.monotonic() + after
+            self._wake.set()
+
     def next_delay(self) -> float:
         factor = min(2.0**self.failures, self.max_backoff) if self.failures else 1.0
         return self.interval * factor
@@ -97,9 +105,13 @@ class Poller:
                 return
             remaining: float | None = None
             if self._running.is_set():
-                remaining = deadline - time.monotonic()
+                due = deadline if self._soon is None else min(deadline, self._soon)
+                remaining = due - time.monotonic()
                 if remaining <= 0:
+                    self._soon = None
                     return
+            else:
+                self._soon = None
             self._wake.clear()
             if self._manual:
                 continue

@@ -10,29 +10,31 @@ No Textual here: the same object could drive a headless loop.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-import httpx
+from typing import TYPE_CHECKING, Any
 
 from tui import __version__
-from tui.collectors.http_util import client_headers
-from tui.collectors.logcommand import log_source
-from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.owuilog import owui_log_source
-from tui.collectors.probe import ProbeCollector
-from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.recording import Recorder
 from tui.model.samples import LogBatch
 from tui.model.store import Store
 from tui.rules.catalog import probe_model, probe_root
 from tui.rules.checks import CheckResult
-from tui.rules.engine import Checklist, input_times
+from tui.rules.engine import Checklist, input_times, stale_limits
 from tui.runtime.poller import Poller
 
+if TYPE_CHECKING:
+    import httpx
+
+    from tui.collectors.logtail import FileWatch
+    from tui.collectors.probe import ProbeCollector
+
 LOG_INTERVAL = 1.0
+LOG_IDLE_S = 4.0  # a watched log that is quiet: read at least this often (its stale limit is 8 s)
+LOG_GATHER_S = 0.1  # a change wakes the follower this long after, so a burst of writes is one read
 OnChange = Callable[["TargetRun", Any], None]
 OnError = Callable[[str, BaseException], Any]
 
@@ -69,6 +71,8 @@ class TargetRun:
         self.tail: Any = None  # LogTail or CommandTail
         self.owui_tail: Any = None  # Open WebUI's own log (OwuiLogCollector)
         self.semantic_manual = False
+        self.log_watch: FileWatch | None = None
+        self._log_busy = False
         self.view_dirty = True  # for the UI: something to redraw / new log lines to show
         self.log_dirty = True
         self._clients: list[httpx.AsyncClient] = []
@@ -81,10 +85,19 @@ class TargetRun:
     # ------------------------------------------------------------ pollers
 
     def start(self, on_error: OnError | None = None) -> None:
-        """Create the HTTP clients and start this target's poll loops (on the running event loop)."""
+        """Create the HTTP clients and start this target's poll loops (on the running event loop). The
+        collectors are imported here, not with the module: the dashboard's first frame does not wait
+        for httpx and their parsers."""
+        from tui.collectors.http_util import client_headers, make_client
+        from tui.collectors.logcommand import log_source
+        from tui.collectors.logtail import LogTail
+        from tui.collectors.openwebui import OpenWebUICollector
+        from tui.collectors.probe import ProbeCollector
+        from tui.collectors.server import ServerCollector
+
         cfg = self.cfg
         headers = client_headers(cfg.api_key, f"embedtop/{__version__}")
-        client = httpx.AsyncClient(headers=headers, follow_redirects=False, trust_env=False)
+        client = make_client(cfg.url, headers)
         self._clients.append(client)
         server = ServerCollector(client, cfg.url, cfg.timeout, cfg.interval)
         self.probe = ProbeCollector(
@@ -102,7 +115,7 @@ class TargetRun:
         if cfg.openwebui:
             # Its own client: Open WebUI's key only, never vLLM's.
             owui_headers = client_headers(cfg.openwebui_key, f"embedtop/{__version__}")
-            owui_client = httpx.AsyncClient(headers=owui_headers, follow_redirects=False, trust_env=False)
+            owui_client = make_client(cfg.openwebui, owui_headers)
             self._clients.append(owui_client)
             owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
             specs.append(("openwebui", owui.collect, max(cfg.interval, 5.0)))
@@ -118,6 +131,62 @@ class TargetRun:
             poller = Poller(name, collect, self.on_sample, interval, on_error=on_error)
             self.pollers[name] = poller
             poller.start()
+        if isinstance(tail, LogTail):
+            self._watch_log(tail.path)
+
+    def _watch_log(self, path: Path) -> None:
+        """Sleep until the log file changes (inotify on the event loop) instead of reading it every second."""
+        from tui.collectors.logtail import FileWatch
+
+        try:
+            watch = FileWatch(path)
+        except (ImportError, OSError):
+            return  # no inotify here, or no folder yet: the follower polls every second
+        loop = asyncio.get_running_loop()
+        try:
+            loop.add_reader(watch.fileno(), self._on_log_event)
+        except (NotImplementedError, OSError):
+            watch.close()
+            return
+        self.log_watch = watch
+
+    def _on_log_event(self) -> None:
+        watch, poller = self.log_watch, self.pollers.get("log")
+        if watch is None or poller is None:
+            return
+        if watch.changed():
+            poller.wake(LOG_GATHER_S)
+        if watch.lost:
+            self._unwatch_log()
+            poller.interval = min(LOG_INTERVAL, self.cfg.interval)
+
+    def _unwatch_log(self) -> None:
+        watch, self.log_watch = self.log_watch, None
+        if watch is not None:
+            with contextlib.suppress(Exception):
+                asyncio.get_running_loop().remove_reader(watch.fileno())
+            watch.close()
+
+    def _pace_log(self, batch: LogBatch) -> None:
+        """The log poller's next interval. With a watch on the file: every second while something the
+        one-second cadence decides is pending (a partial last line, a traceback still open, a check that
+        reads the log held by the hysteresis, one quiet poll after other lines: it closes their record),
+        else asleep until the file changes (a heartbeat every LOG_IDLE_S keeps the log's data fresh).
+        Batches of embedtop's own access lines alone change none of that."""
+        poller = self.pollers.get("log")
+        if poller is None:
+            return
+        busy = not all(line.kind == "access" and line.ours for line in batch.lines)
+        pending = (
+            busy
+            or self._log_busy
+            or getattr(self.tail, "partial", False)
+            or bool(self.store.log_state.chains.open_chains)
+            or self.checklist.settling("log")
+        )
+        self._log_busy = busy  # the poll after other lines runs at the one-second cadence too
+        fast = min(LOG_INTERVAL, self.cfg.interval)
+        poller.interval = fast if self.log_watch is None or pending else max(fast, LOG_IDLE_S)
 
     async def _semantic(self) -> Any:
         assert self.probe is not None
@@ -132,6 +201,7 @@ class TargetRun:
             await poller.stop()
         for client in self._clients:
             await client.aclose()
+        self._unwatch_log()
         if self.tail is not None:
             await asyncio.to_thread(self.tail.close)
         if self.owui_tail is not None:
@@ -189,6 +259,8 @@ class TargetRun:
         self.store.apply(sample)
         self.evaluate()  # every sample is one observation for the hysteresis (live and replay alike)
         if isinstance(sample, LogBatch):
+            if self.live:
+                self._pace_log(sample)
             if sample.lines:
                 self.log_dirty = True
             elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
@@ -196,6 +268,24 @@ class TargetRun:
         self.view_dirty = True
         if self.on_change is not None:
             self.on_change(self, sample)
+
+    def stale_deadlines(self) -> list[float]:
+        """When each input's newest sample gets too old to vouch for (live only)."""
+        limits = stale_limits(self.cfg)
+        return [
+            t + limit
+            for name, t in input_times(self.store).items()
+            if t is not None and (limit := limits.get(name)) is not None
+        ]
+
+    def recheck(self) -> bool:
+        """Judge again with no new sample (time alone moved on: an input went stale). True: the verdict changed."""
+        before = [(r.id, r.status, r.summary) for r in self.latest]
+        self.evaluate()
+        if [(r.id, r.status, r.summary) for r in self.latest] == before:
+            return False
+        self.view_dirty = True
+        return True
 
     def evaluate(self) -> list[CheckResult]:
         """One observation for the hysteresis. A replayed or frozen store (live=False) is judged at the time

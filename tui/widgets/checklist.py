@@ -3,12 +3,15 @@ prefix within each severity, and the selected item's fix, evidence and the recen
 
 from __future__ import annotations
 
+from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
+from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.rules.catalog import hms
 from tui.rules.checks import CheckResult, worst_first
+from tui.widgets.panel import ScrollStatic
 from tui.widgets.styles import status_text
 
 
@@ -39,11 +42,24 @@ class Checklist(DataTable):
             if current is not None and self.has_focus:
                 self.move_cursor(row=order.index(current.id), animate=False)
             return
-        for r in ordered:
+        for i, r in enumerate(ordered):
             old = self._last.get(r.id)
             if old != r and old is not None and old.summary != r.summary:
-                self.update_cell(r.id, "summary", r.summary, update_width=True)
+                self._set_summary(i, r.id, r.summary)
             self._last[r.id] = r
+
+    def _set_summary(self, index: int, key: str, summary: str) -> None:
+        """A new summary in one row: repaint that row only (`update_cell` repaints the whole table), and
+        widen the column only when the text got longer than it (a wider table is a layout of the screen)."""
+        column = self.columns.get(ColumnKey("summary"))
+        wider = column is None or cell_len(summary) > column.content_width
+        data = getattr(self, "_data", None)
+        if wider or not isinstance(data, dict) or key not in data or not hasattr(self, "_update_count"):
+            self.update_cell(key, "summary", summary, update_width=True)
+            return
+        data[RowKey(key)][ColumnKey("summary")] = summary  # what update_cell does, then only this row
+        self._update_count += 1
+        self.refresh_row(index)
 
     def result_at_cursor(self) -> CheckResult | None:
         if not self._last or self.row_count == 0:
@@ -74,7 +90,7 @@ def render_detail(r: CheckResult | None, events: list | None = None) -> Group | 
     return Group(*parts)
 
 
-class CheckDetail(Static):
+class CheckDetail(ScrollStatic):
     """Evidence and fix of one check."""
 
     shown: CheckResult | None = None
@@ -86,4 +102,4 @@ class CheckDetail(Static):
             return
         self.shown = r
         self._events = recent
-        self.update(render_detail(r, list(reversed(recent))))
+        self.put(render_detail(r, list(reversed(recent))))

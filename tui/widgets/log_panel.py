@@ -8,7 +8,7 @@ requests (hidden by default: their URLs carry `embedtop=`).
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Sequence
 
 from rich.style import Style
 from rich.text import Text
@@ -86,7 +86,7 @@ class LogPanel(ScrollView, can_focus=True):
         self._seen_total = 0
         self._last_len = 0  # lines in the last event when we last looked (it may still grow)
         self._width = 0
-        self._cache: dict[int, Strip] = {}
+        self._cache: dict[tuple[int, int, bool], Strip] = {}  # (id(event), line index, cursor) → strip
 
     # ------------------------------------------------------------------ data
 
@@ -98,20 +98,69 @@ class LogPanel(ScrollView, can_focus=True):
         self._last_len = 0
         self._rebuild()
 
-    def sync(self, events: Iterable[LogEvent], total: int) -> None:
-        """Take the store's events: `total` counts every event ever appended, so only new ones are added."""
-        events = list(events) if not isinstance(events, list) else events
+    def sync(self, events: Sequence[LogEvent], total: int) -> None:
+        """Take the store's events: `total` counts every event ever appended, so only new ones are added.
+
+        Only the rows of new events (and of the last event, when it grew) are made, and the panel repaints
+        only when a shown row changed: embedtop's own access lines, hidden by default, cost nothing here."""
         new = min(total - self._seen_total, len(events))
         grew = bool(self.events) and len(self.events[-1].lines) != self._last_len
         if new <= 0 and not grew:
             return
+        rows = self._rows
+        changed = False
+        if grew:  # the last event (a traceback, a multi-line record) took more lines: make its rows again
+            last = self.events[-1]
+            while rows and rows[-1][0] is last:
+                rows.pop()
+                changed = True
+            self._cache.clear()  # its folded summary counts its lines
+            if last.first.ours and not self._visible(last):
+                self.hidden_ours -= 1
+            changed = self._add_rows(last) or changed
         if new > 0:
-            self.events.extend(events[-new:])
-            if len(self.events) > MAX_EVENTS:
-                del self.events[: len(self.events) - MAX_EVENTS]
+            n = len(events)
+            for i in range(n - new, n):
+                event = events[i]
+                self.events.append(event)
+                changed = self._add_rows(event) or changed
+            excess = len(self.events) - MAX_EVENTS
+            if excess > 0:
+                gone = self.events[:excess]
+                del self.events[:excess]
+                dropped = {id(e) for e in gone}
+                cut = 0
+                while cut < len(rows) and id(rows[cut][0]) in dropped:
+                    cut += 1
+                if cut:
+                    del rows[:cut]
+                    changed = True
+                    self._cache.clear()  # keyed by id(): a dropped event's id may be reused
+                    if not self.follow:  # keep the rows on screen where they are
+                        self.cursor = max(0, self.cursor - cut)
+                        self.scroll_to(y=max(0, self.scroll_offset.y - cut), animate=False, immediate=True)
+                self.hidden_ours -= sum(1 for e in gone if e.first.ours and not self._visible(e))
+                self.expanded -= dropped
         self._seen_total = total
         self._last_len = len(self.events[-1].lines) if self.events else 0
-        self._rebuild()
+        if changed:
+            self._rows_changed()
+
+    def _add_rows(self, event: LogEvent) -> bool:
+        """Append the rows of one event (none when it is filtered out). True when rows were added."""
+        if not self._visible(event):
+            if event.first.ours:
+                self.hidden_ours += 1
+            return False
+        rows = self._rows
+        if event.kind == "traceback" and id(event) not in self.expanded:
+            rows.append((event, -1))
+            self._width = max(self._width, len(event.root_line.text) + 40)
+        else:
+            for i, line in enumerate(event.lines):
+                rows.append((event, i))
+                self._width = max(self._width, len(line.text))
+        return True
 
     def set_filter(self, level_filter: str) -> None:
         self.level_filter = level_filter
@@ -133,39 +182,53 @@ class LogPanel(ScrollView, can_focus=True):
         return event_rank(event) >= _MIN_RANK[self.level_filter]
 
     def _rebuild(self) -> None:
+        """Make every row again (a filter or a fold changed), keeping the cursor on its event."""
         keep = self._rows[self.cursor] if 0 <= self.cursor < len(self._rows) and not self.follow else None
-        rows: list[tuple[LogEvent, int]] = []
-        width = 0
-        hidden = 0
+        self._rows = []
+        self._width = 0
+        self.hidden_ours = 0
         for event in self.events:
-            if not self._visible(event):
-                if event.first.ours:
-                    hidden += 1
-                continue
-            if event.kind == "traceback" and id(event) not in self.expanded:
-                rows.append((event, -1))
-                width = max(width, len(event.root_line.text) + 40)
-            else:
-                for i, line in enumerate(event.lines):
-                    rows.append((event, i))
-                    width = max(width, len(line.text))
-        self._rows = rows
-        self.hidden_ours = hidden
-        self._cache.clear()
-        self._width = width
-        if self.follow or keep is None:
-            self.cursor = max(0, len(rows) - 1)
-        else:
+            self._add_rows(event)
+        rows = self._rows
+        if not (self.follow or keep is None):
             self.cursor = next((i for i, r in enumerate(rows) if r[0] is keep[0]), min(self.cursor, len(rows) - 1))
-        self.virtual_size = Size(width, len(rows))
+        self._cache.clear()
+        self._rows_changed()
+
+    def _rows_changed(self) -> None:
+        rows = self._rows
         if self.follow:
-            # After the new virtual size is laid out, or the scroll would clamp to the old end.
-            self.call_after_refresh(self._to_end)
+            self.cursor = max(0, len(rows) - 1)
+        size = Size(self._width, len(rows))
+        laid_out = True
+        if size != self.virtual_size:
+            if self._scrollbar_unchanged(size):
+                # A longer log with the scrollbar already shown: set the size and the scrollbar without a
+                # layout of the whole screen (what assigning `virtual_size` does, for every new line).
+                self.set_reactive(ScrollView.virtual_size, size)
+                self._scroll_update(size)
+            else:
+                self.virtual_size = size
+                laid_out = False
+        if self.follow:
+            if laid_out:
+                self._to_end()
+            else:  # after the new virtual size is laid out, or the scroll would clamp to the old end
+                self.call_after_refresh(self._to_end)
+        if len(self._cache) > 4 * max(self.size.height, 10):
+            self._cache.clear()
         self.refresh()
+
+    def _scrollbar_unchanged(self, size: Size) -> bool:
+        """Would this virtual size show the same scrollbars (so no layout is needed)?"""
+        if not self.is_mounted or not self.container_size:
+            return False
+        height = self.container_size.height
+        return self.show_vertical_scrollbar and size.height > height and not self.show_horizontal_scrollbar
 
     def _to_end(self) -> None:
         if self.follow:
-            self.scroll_to(y=max(0, len(self._rows) - self.size.height), animate=False)
+            self.scroll_to(y=max(0, len(self._rows) - self.size.height), animate=False, immediate=True)
 
     @property
     def row_count(self) -> int:
@@ -230,16 +293,18 @@ class LogPanel(ScrollView, can_focus=True):
         style = self.rich_style
         if row >= len(self._rows):
             return Strip.blank(width, style)
-        strip = self._cache.get(row)
+        event, index = self._rows[row]
+        selected = row == self.cursor and self.has_focus
+        key = (id(event), index, selected)
+        strip = self._cache.get(key)
         if strip is None:
-            event, index = self._rows[row]
             text = summary_text(event) if index < 0 else style_line(event.lines[index])
             text.no_wrap = True
             text.stylize_before(style)  # the widget's colours under the line's own
-            if row == self.cursor and self.has_focus:
+            if selected:
                 text.stylize(Style(reverse=True))
             strip = Strip(text.render(self.app.console), text.cell_len)
-            self._cache[row] = strip
+            self._cache[key] = strip
         return strip.crop_extend(scroll_x, scroll_x + width, style).apply_offsets(scroll_x, row)
 
     def on_focus(self) -> None:

@@ -8,13 +8,14 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
-from textual.widgets import DataTable, Static
+from textual.widgets import DataTable
 
 from tui.rules.catalog import hms
 from tui.rules.checks import Status
 from tui.rules.engine import Event
 from tui.rules.overview import OverviewRow
 from tui.widgets.checklist import render_detail
+from tui.widgets.panel import ScrollStatic
 from tui.widgets.styles import human_bytes, status_text
 
 COLUMNS = (  # 116 columns with the cell padding: fits a 120-column terminal
@@ -120,10 +121,10 @@ class Overview(Vertical):
         table.border_title = "Targets · Enter or 1-9 opens one · 0 comes back here"
         yield table
         with Horizontal(id="overview-lower"):
-            detail = Static(id="overview-detail")
+            detail = ScrollStatic(id="overview-detail")
             detail.border_title = "Worst check of the selected target"
             yield detail
-            changes = Static(id="overview-changes")
+            changes = ScrollStatic(id="overview-changes")
             changes.border_title = "Recent changes, all targets"
             yield changes
 
@@ -136,17 +137,17 @@ class Overview(Vertical):
             if table.cursor_row != worst:
                 table.move_cursor(row=worst, animate=False)
         self.show_detail()
-        self.query_one("#overview-changes", Static).update(render_changes(changes))
+        self.query_one("#overview-changes", ScrollStatic).put(render_changes(changes))
 
     def show_detail(self) -> None:
         table = self.query_one(OverviewTable)
         index = table.selected()
-        detail = self.query_one("#overview-detail", Static)
+        detail = self.query_one("#overview-detail", ScrollStatic)
         if index is None:
-            detail.update(Text("no targets", style="dim"))
+            detail.put(Text("no targets", style="dim"))
             return
         row = table.rows_shown[index]
         if row.worst is None:
-            detail.update(Text.assemble((row.name, "bold"), f" ({row.url}): every check passes or has no verdict yet"))
+            detail.put(Text.assemble((row.name, "bold"), f" ({row.url}): every check passes or has no verdict yet"))
             return
-        detail.update(Group(Text.assemble((row.name, "bold"), f"  {row.url}", style=""), render_detail(row.worst)))
+        detail.put(Group(Text.assemble((row.name, "bold"), f"  {row.url}", style=""), render_detail(row.worst)))
