@@ -225,6 +225,9 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         # The link sees the port: Open WebUI posts to `closed`, the watched server listens on `port`.
         async with httpx.AsyncClient(headers=auth, trust_env=False) as c:
             link = await OpenWebUICollector(c, owui, 30).collect()
+        (base_kb,) = [k for k in link.knowledge if k.id == kb]  # its files' states, from one files page
+        assert base_kb.completed >= 1 and base_kb.failed >= 2 and base_kb.in_flight == 0, base_kb
+        assert not link.in_flight
         only_link = Store()
         only_link.apply(link)
         base = {r.id: r for r in evaluate(only_link, linked)}["client.base_url"]

@@ -365,3 +365,41 @@ def test_another_port_while_requests_arrive_is_a_proxy_warning() -> None:
     cfg = Config(url="http://127.0.0.1:8011", log=Path("/var/log/vllm.log"))
     base = linked("http://127.0.0.1:4000/v1", cfg, requests=True)["client.base_url"]
     assert base.status == Status.WARN and any("proxy" in e for e in base.evidence)
+
+
+# ---------------------------------------------------------------- knowledge bases and stuck files (the link)
+
+
+def with_files(files: tuple, knowledge: tuple, requests: bool = False) -> dict:
+    from tests.test_ingest import replay
+    from tui.model.samples import HttpResult, MetricsSample, ModelInfo, OwuiSample, ServerSample
+
+    store = Store()
+    if requests:
+        replay("ingest", store)  # the real 72-chunk ingest reaches vLLM
+    metrics = MetricsSample(time.time(), waiting=0.0)
+    store.apply(
+        ServerSample(time.time(), URL, HttpResult(200), models=(ModelInfo("Qwen3-Embedding-4B"),), metrics=metrics)
+    )
+    in_flight = tuple(f for f in files if f.status in ("pending", "processing"))
+    store.apply(OwuiSample(time.time(), "http://owui:8080", files=files, knowledge=knowledge, in_flight=in_flight))
+    return judged(store, Config(url=URL, log=Path("/var/log/vllm.log"), openwebui="http://owui:8080"))
+
+
+def test_a_file_stuck_while_no_request_reaches_vllm_fails_and_a_slow_one_does_not() -> None:
+    from tui.model.samples import OwuiFile, OwuiKnowledge
+
+    now = time.time()
+    stuck = OwuiFile("f1", "manual.pdf", "processing", updated=now - 900, knowledge_id="kb1")
+    done = OwuiFile("f2", "notes.txt", "completed", updated=now - 60, knowledge_id="kb1")
+    kb = (OwuiKnowledge("kb1", "Harbour docs", files=2, completed=1, in_flight=1),)
+    r = with_files((stuck, done), kb)["ingest.stalled"]
+    assert r.status == Status.FAIL and "1 files stuck in Open WebUI for up to 15 min" in r.summary
+    assert "manual.pdf: processing for 15 min (knowledge base Harbour docs)" in r.evidence[0]
+    assert any("Harbour docs: 2 files — 1 completed, 0 failed, 1 in flight" in e for e in r.evidence)
+    assert "before embedding" in r.fix
+    slow = with_files((stuck, done), kb, requests=True)["ingest.stalled"]
+    assert slow.status == Status.PASS and "slow embedding, not stuck" in slow.summary
+    fresh = OwuiFile("f3", "new.txt", "pending", updated=now - 20, knowledge_id="kb1")
+    ok = with_files((fresh, done), kb)["ingest.stalled"]
+    assert ok.status == Status.PASS and any("Harbour docs" in e for e in ok.evidence)

@@ -4,8 +4,11 @@ config and the latest files' processing status — the client's side of an inges
 Calls (read from the open-webui 0.12.4 wheel, verified on a real 0.12.4: tests/captures/openwebui/):
 `GET /api/v1/retrieval/embedding` (engine,
 model, `openai_config.url` / `key`) and `GET /api/v1/files/` (each file's `data.status` pending →
-processing → completed / failed and `data.error`). Never writes anything. The embedding key Open WebUI
-returns is reduced to "set" / "empty" here and goes nowhere else.
+processing → completed / failed and `data.error`; asked with `content=false`, so no file's text is ever
+fetched), and `GET /api/v1/knowledge/` (the knowledge bases: id and name). Files uploaded into a knowledge base
+carry its id in `meta.data.knowledge_id` (0.9.6+), so each base's completed / failed / in-flight counts come from
+the same files page — at most one request per endpoint per interval, never one per base. Never writes
+anything. The embedding key Open WebUI returns is reduced to "set" / "empty" here and goes nowhere else.
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ from typing import Any
 import httpx
 
 from tui.collectors.http_util import request
-from tui.model.samples import OwuiFile, OwuiSample
+from tui.model.samples import OwuiFile, OwuiKnowledge, OwuiSample
 
 MAX_FILES = 8
 
@@ -37,7 +40,20 @@ def parse_config(data: Any) -> dict[str, Any]:
     }
 
 
+IN_FLIGHT = ("pending", "processing")
+
+
 def parse_files(data: Any) -> tuple[OwuiFile, ...]:
+    """The latest files, newest first (MAX_FILES of them)."""
+    return all_files(data)[:MAX_FILES]
+
+
+def _time(value: Any) -> float:
+    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
+
+
+def all_files(data: Any) -> tuple[OwuiFile, ...]:
+    """Every file of the answer (one page), newest first."""
     items = data.get("items") if isinstance(data, dict) else data
     if not isinstance(items, list):
         return ()
@@ -46,18 +62,52 @@ def parse_files(data: Any) -> tuple[OwuiFile, ...]:
         if not isinstance(item, dict):
             continue
         d = item.get("data") if isinstance(item.get("data"), dict) else {}
-        updated = item.get("updated_at") or item.get("created_at") or 0
+        meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
+        upload = meta.get("data") if isinstance(meta.get("data"), dict) else {}
+        created = _time(item.get("created_at"))
         files.append(
             OwuiFile(
                 id=_text(item.get("id")),
-                name=_text(item.get("filename")) or _text((item.get("meta") or {}).get("name")),
-                status=_text(d.get("status")) or "pending",
+                name=_text(item.get("filename")) or _text(meta.get("name")),
+                status=_text(d.get("status")),  # none before 0.6.23: unknown, not pending
                 error=_text(d.get("error"))[:300],
-                updated=float(updated) if isinstance(updated, int | float) else 0.0,
+                updated=_time(item.get("updated_at")) or created,
+                knowledge_id=_text(upload.get("knowledge_id")),
+                created=created,
             )
         )
     files.sort(key=lambda f: f.updated, reverse=True)
-    return tuple(files[:MAX_FILES])
+    return tuple(files)
+
+
+def parse_knowledge(data: Any, files: tuple[OwuiFile, ...]) -> tuple[OwuiKnowledge, ...]:
+    """Knowledge bases (GET /api/v1/knowledge/: a list, or 0.9+ `{"items", "total"}`) with their files' counts."""
+    items = data.get("items") if isinstance(data, dict) else data
+    if not isinstance(items, list):
+        return ()
+    out = []
+    for item in items:
+        if not isinstance(item, dict) or not _text(item.get("id")):
+            continue
+        kid = _text(item["id"])
+        mine = [f for f in files if f.knowledge_id == kid]
+        out.append(
+            OwuiKnowledge(
+                id=kid,
+                name=_text(item.get("name")) or kid[:8],
+                files=len(mine),
+                completed=sum(f.status == "completed" for f in mine),
+                failed=sum(f.status == "failed" for f in mine),
+                in_flight=sum(f.status in IN_FLIGHT for f in mine),
+            )
+        )
+    return tuple(out)
+
+
+async def _without_content(req: httpx.Request) -> None:
+    """The files list without each file's text (`content=false`; 0.6.x otherwise sends every file's full text)."""
+    if req.url.path.rstrip("/").endswith("/api/v1/files") and "content" not in req.url.params:
+        req.url = req.url.copy_merge_params({"content": "false"})
 
 
 class OpenWebUICollector:
@@ -69,6 +119,9 @@ class OpenWebUICollector:
         self.client = client  # its own client: Open WebUI's key in its headers, never vLLM's
         self.base_url = base_url.rstrip("/")
         self.timeout = timeout
+        hooks = client.event_hooks
+        hooks.setdefault("request", []).append(_without_content)
+        client.event_hooks = hooks
 
     async def collect(self) -> OwuiSample:
         url = self.base_url
@@ -86,7 +139,17 @@ class OpenWebUICollector:
         files: tuple[OwuiFile, ...] = ()
         if files_answer.status == 200:
             try:
-                files = parse_files(files_answer.json())
+                files = all_files(files_answer.json())
             except ValueError:
                 files = ()
-        return OwuiSample(t, url, files=files, **config)
+        knowledge: tuple[OwuiKnowledge, ...] = ()
+        kb_answer = await request(self.client, "GET", f"{url}/api/v1/knowledge/", self.timeout, tag="owui")
+        if kb_answer.status == 200:
+            try:
+                knowledge = parse_knowledge(kb_answer.json(), files)
+            except ValueError:
+                knowledge = ()
+        in_flight = tuple(sorted((f for f in files if f.status in IN_FLIGHT), key=lambda f: f.updated))
+        return OwuiSample(
+            t, url, files=files[:MAX_FILES], knowledge=knowledge, in_flight=in_flight[:MAX_FILES], **config
+        )

@@ -214,9 +214,23 @@ class OwuiFile:
 
     id: str
     name: str
-    status: str  # pending, processing, completed, failed
+    status: str  # pending, processing, completed, failed ("" where Open WebUI keeps none: ≤ 0.6.22)
     error: str = ""
     updated: float = 0.0
+    knowledge_id: str = ""  # the knowledge base it was uploaded into (meta.data.knowledge_id), if known
+    created: float = 0.0
+
+
+@dataclass(frozen=True)
+class OwuiKnowledge:
+    """One knowledge base and how its files (among the latest page of files) stand."""
+
+    id: str
+    name: str
+    files: int = 0
+    completed: int = 0
+    failed: int = 0
+    in_flight: int = 0  # pending or processing
 
 
 @dataclass(frozen=True)
@@ -232,6 +246,8 @@ class OwuiSample:
     key_set: bool = False  # whether an embedding API key is configured (never the key)
     batch: Any = None
     files: tuple[OwuiFile, ...] = ()
+    knowledge: tuple[OwuiKnowledge, ...] = ()  # GET /api/v1/knowledge/ with its files' counts
+    in_flight: tuple[OwuiFile, ...] = ()  # every pending / processing file of the latest page (oldest first)
 
     @property
     def ok(self) -> bool:

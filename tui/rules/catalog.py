@@ -1319,18 +1319,82 @@ def check_ingest_errors(store: Store, cfg: Config) -> CheckResult:
     return _result("ingest.errors", Status.PASS, f"{latest.requests} client requests in the last burst, none failed")
 
 
+STUCK_S = 300.0  # a file pending / processing this long with no client request reaching vLLM is stuck
+
+
+def knowledge_lines(store: Store) -> list[str]:
+    """Per knowledge base (the Open WebUI link): its files among the latest page and how they stand."""
+    owui = store.owui
+    if owui is None or not owui.ok:
+        return []
+    return [
+        f"knowledge base {k.name}: {k.files} files — {k.completed} completed, {k.failed} failed, "
+        f"{k.in_flight} in flight"
+        for k in owui.knowledge[:6]
+    ]
+
+
+def _requests_flowing(store: Store) -> bool:
+    if any(r.kind == "ok" for r in _client_window(store)) or store.ingest.burst is not None:
+        return True
+    traffic = store.traffic()
+    return traffic is not None and (traffic.requests_per_s or 0.0) > 0.05
+
+
+def _stuck_files(store: Store) -> CheckResult | None:
+    """Files Open WebUI keeps pending / processing past STUCK_S: stuck before embedding when no client request
+    reaches vLLM, merely slow while requests flow."""
+    owui = store.owui
+    if owui is None or not owui.ok:
+        return None
+    old = [f for f in owui.in_flight if f.updated and owui.t - f.updated >= STUCK_S]
+    if not old:
+        return None
+    names = {k.id: k.name for k in owui.knowledge}
+    evidence = [
+        f"{hms(owui.t)} {f.name or f.id}: {f.status} for {(owui.t - f.updated) / 60:.0f} min"
+        + (f" (knowledge base {names.get(f.knowledge_id, f.knowledge_id[:8])})" if f.knowledge_id else "")
+        for f in old[:5]
+    ]
+    evidence += knowledge_lines(store)
+    age = (owui.t - old[0].updated) / 60
+    if _requests_flowing(store):
+        return _result(
+            "ingest.stalled",
+            Status.PASS,
+            f"{len(old)} files in flight for up to {age:.0f} min while requests flow (slow embedding, not stuck)",
+            evidence,
+        )
+    return _result(
+        "ingest.stalled",
+        Status.FAIL,
+        f"{len(old)} files stuck in Open WebUI for up to {age:.0f} min: no client request reaches vLLM",
+        evidence,
+        "The files are stuck before embedding (Open WebUI has no processing timeout by default): content "
+        "extraction (Tika / Docling) hanging, a background task lost in an Open WebUI restart, or its embedding URL "
+        "pointing elsewhere (see client.base_url). Search Open WebUI's log for the file id; delete the file and "
+        "upload it again once the cause is fixed.",
+    )
+
+
 def check_ingest_stalled(store: Store, cfg: Config) -> CheckResult:
     if store.server is None or not store.server.ok:
         return _blocked("ingest.stalled", "api.reachable")
+    stuck = _stuck_files(store)
+    if stuck is not None and stuck.status == Status.FAIL:
+        return stuck
     recent = [m for m in list(store.metrics_history)[-HUNG_SCRAPES:] if m.ok]
     if not recent:
         return _result("ingest.stalled", Status.UNKNOWN, "waiting for /metrics")
     last = recent[-1]
     if (last.waiting or 0) == 0:
+        if stuck is not None:
+            return stuck
         burst = store.ingest.burst
+        kbs = knowledge_lines(store)
         if burst is not None:
-            return _result("ingest.stalled", Status.PASS, f"ingesting: {burst.requests} requests so far")
-        return _result("ingest.stalled", Status.PASS, "nothing queued")
+            return _result("ingest.stalled", Status.PASS, f"ingesting: {burst.requests} requests so far", kbs)
+        return _result("ingest.stalled", Status.PASS, "nothing queued", kbs)
     done = {sum(m.success.values()) for m in recent}
     if len(recent) >= HUNG_SCRAPES and len(done) == 1:
         return _result(
@@ -1375,7 +1439,7 @@ SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("probe.latency", "probe", ("probe",), check_latency),
     CheckSpec("probe.semantic", "probe", ("semantic",), check_semantic),
     CheckSpec("ingest.errors", "ingest", ("log", "owui_log"), check_ingest_errors),
-    CheckSpec("ingest.stalled", "ingest", ("server",), check_ingest_stalled),
+    CheckSpec("ingest.stalled", "ingest", ("server", "owui"), check_ingest_stalled),
     CheckSpec("client.base_url", "client", ("log", "owui", "owui_log"), check_base_url),
     CheckSpec("client.model_name", "client", ("log", "owui", "owui_log"), check_client_model),
     CheckSpec("client.dimensions", "client", ("owui", "owui_log"), check_client_dims),
