@@ -403,3 +403,31 @@ def test_a_file_stuck_while_no_request_reaches_vllm_fails_and_a_slow_one_does_no
     fresh = OwuiFile("f3", "new.txt", "pending", updated=now - 20, knowledge_id="kb1")
     ok = with_files((fresh, done), kb)["ingest.stalled"]
     assert ok.status == Status.PASS and any("Harbour docs" in e for e in ok.evidence)
+
+
+def test_recorded_open_webui_log_replays_into_the_same_findings(tmp_path: Path) -> None:
+    from tui.model.recording import Recorder, read
+
+    rec = Recorder(tmp_path / "rec.jsonl")
+    batch = OwuiLogBatch(time.time(), "openwebui:owui.log", tuple(owui_lines(EXCERPT)), backlog=True)
+    rec.sample(batch)
+    rec.close()
+    ((_, kind, back),) = list(read(tmp_path / "rec.jsonl"))
+    assert kind == "OwuiLogBatch" and back == batch
+    store = Store()
+    store.apply(back)
+    # A replay has no --openwebui-log in its config: the recorded source is enough.
+    assert judged(store, Config(url=URL))["client.dimensions"].status == Status.FAIL
+
+
+async def test_a_quiet_open_webui_log_does_not_redraw() -> None:
+    from tui.runtime.target import TargetRun
+
+    run = TargetRun(Config(url=URL, openwebui_log=Path("owui.log")), live=False)
+    changes = []
+    run.on_change = lambda target, sample: changes.append(sample)
+    run.on_sample(OwuiLogBatch(time.time(), "owui", tuple(owui_lines(EXCERPT))))
+    run.on_sample(OwuiLogBatch(time.time(), "owui"))
+    run.on_sample(OwuiLogBatch(time.time(), "owui"))
+    assert len(changes) == 1
+    assert {r.id: r.status for r in run.latest}["client.dimensions"] == Status.FAIL

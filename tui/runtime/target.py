@@ -19,7 +19,7 @@ from tui import __version__
 from tui.collectors.owuilog import owui_log_source
 from tui.config import Config
 from tui.model.recording import Recorder
-from tui.model.samples import LogBatch
+from tui.model.samples import LogBatch, OwuiLogBatch
 from tui.model.store import Store
 from tui.rules.catalog import probe_model, probe_root
 from tui.rules.checks import CheckResult
@@ -254,6 +254,7 @@ class TargetRun:
         if self._closing:
             return
         previous = self.store.log_batch
+        owui_previous = self.store.owui_log.batch
         if self.recorder is not None:
             self.recorder.sample(sample)
         self.store.apply(sample)
@@ -265,6 +266,9 @@ class TargetRun:
                 self.log_dirty = True
             elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
                 return  # nothing new in the log: nothing to redraw
+        quiet = isinstance(sample, OwuiLogBatch) and not sample.lines and owui_previous is not None
+        if quiet and (owui_previous.error, owui_previous.note) == (sample.error, sample.note):
+            return  # nothing new in Open WebUI's log either
         self.view_dirty = True
         if self.on_change is not None:
             self.on_change(self, sample)
