@@ -31,6 +31,7 @@ from tests.test_real_vllm import TOOLS, ensure_installed, free_port
 from tui.collectors.logtail import LogTail
 from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.owuilog import owui_log_source
+from tui.collectors.owuistore import read_chroma
 from tui.collectors.server import ServerCollector
 from tui.config import Config
 from tui.model.store import Store
@@ -87,6 +88,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         m = re.search(r"open-webui left running: pid (\d+) on (\S+) \(API key (\S+)\)", out)
         owui_pid = int(m.group(1)) if m else None
         owui_log = Path(re.search(r"open-webui pid \d+, log (\S+)", out).group(1))
+        owui_data = Path(re.search(r"work dir: (\S+)", out).group(1)) / "data"
         assert proc.returncode == 0 and "RESULT: PASS" in out, out[-3000:]
         assert "file status: completed" in out
         chunks = [int(x) for x in re.search(r"per collection \(file-<id>, then the KB\): (\d+)\+(\d+)", out).groups()]
@@ -225,6 +227,11 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         # The link sees the port: Open WebUI posts to `closed`, the watched server listens on `port`.
         async with httpx.AsyncClient(headers=auth, trust_env=False) as c:
             link = await OpenWebUICollector(c, owui, 30).collect()
+        # Its vector store read directly (--openwebui-data): the knowledge base's collection and its width.
+        stored = read_chroma(owui_data)
+        assert stored.ok, stored.error
+        (kb_col,) = [c for c in stored.collections if c.name == kb]
+        assert kb_col.dims == 384 and kb_col.model == "Qwen3-Embedding-4B", kb_col  # all-MiniLM under that name
         (base_kb,) = [k for k in link.knowledge if k.id == kb]  # its files' states, from one files page
         assert base_kb.completed >= 1 and base_kb.failed >= 2 and base_kb.in_flight == 0, base_kb
         assert not link.in_flight

@@ -431,3 +431,57 @@ async def test_a_quiet_open_webui_log_does_not_redraw() -> None:
     run.on_sample(OwuiLogBatch(time.time(), "owui"))
     assert len(changes) == 1
     assert {r.id: r.status for r in run.latest}["client.dimensions"] == Status.FAIL
+
+
+# ---------------------------------------------------------------- the vector store itself (--openwebui-data)
+
+CHROMA = CAPTURES / "openwebui-chroma"  # Open WebUI 0.12.4's Chroma (chromadb 1.5.9): 384-dim collections
+
+
+def with_store(dims: int, data: Path = CHROMA) -> dict:
+    from tui.collectors.owuistore import read_chroma
+    from tui.model.samples import ProbeSample
+
+    store = Store()
+    store.apply(read_chroma(data))
+    store.apply(ProbeSample(time.time(), "Qwen3-Embedding-4B", 200, 0.01, dims=dims))
+    return judged(store, Config(url=URL, openwebui_data=data))
+
+
+def test_collections_of_another_width_fail_even_when_nothing_failed_loudly() -> None:
+    from tui.collectors.owuistore import read_chroma
+
+    sample = read_chroma(capture("vector_db/chroma.sqlite3", CHROMA).parents[1])
+    assert sample.ok and {(c.dims, c.model) for c in sample.collections} == {(384, "Qwen3-Embedding-4B")}
+    assert len(sample.collections) == 2
+    dims = with_store(1024)["client.dimensions"]  # the server now returns 1024-dim vectors
+    assert dims.status == Status.FAIL
+    assert (
+        "2 of 2 collections in Open WebUI's vector store hold 384-dim vectors, the server returns 1024" in dims.summary
+    )
+    assert "silently come back empty" in dims.summary
+    assert any("built with Qwen3-Embedding-4B" in e for e in dims.evidence)
+    assert "Reindex" in dims.fix and "Before Open WebUI 0.12" in dims.fix
+    same = with_store(384)["client.dimensions"]
+    assert same.status == Status.PASS and "all 384-dim" in same.summary
+
+
+def test_the_store_is_opened_read_only_and_a_missing_one_is_one_line(tmp_path: Path) -> None:
+    import shutil
+
+    from tui.collectors.owuistore import read_chroma
+
+    copy = tmp_path / "data"
+    shutil.copytree(CHROMA, copy)
+    db = copy / "vector_db" / "chroma.sqlite3"
+    before = db.stat().st_mtime_ns, db.read_bytes()
+    db.chmod(0o444)  # read-only is enough
+    assert read_chroma(copy).ok
+    assert (db.stat().st_mtime_ns, db.read_bytes()) == before
+    assert not list((copy / "vector_db").glob("chroma.sqlite3-*"))  # no journal or WAL left behind
+    missing = read_chroma(tmp_path)
+    assert missing.error is not None and "no Chroma store at" in missing.error
+    r = judged(Store(), Config(url=URL, openwebui_data=tmp_path))["client.dimensions"]
+    assert r.status == Status.UNKNOWN
+    proc = run_cli("check", "--url", URL, "--openwebui-data", str(tmp_path / "nope"))
+    assert proc.returncode == 2 and "--openwebui-data" in proc.stderr and "is not a directory" in proc.stderr

@@ -106,6 +106,12 @@ def _common(p: argparse.ArgumentParser) -> None:
         help="follow `journalctl -u UNIT` (Open WebUI run by systemd)",
     )
     p.add_argument(
+        "--openwebui-data",
+        dest="openwebui_data",
+        metavar="DIR",
+        help="Open WebUI's DATA_DIR on this host: its Chroma store's collection widths, read-only",
+    )
+    p.add_argument(
         "--openwebui-key-env",
         dest="openwebui_key_env",
         help="environment variable holding an Open WebUI admin API key or JWT (default OPENWEBUI_API_KEY)",
@@ -212,6 +218,7 @@ def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
         "openwebui_log",
         "openwebui_docker",
         "openwebui_journal",
+        "openwebui_data",
     )
     return {k: getattr(args, k, None) for k in keys}
 

@@ -58,6 +58,7 @@ class Config:
     openwebui_log: Path | None = None  # Open WebUI's own log, followed live (like --log)
     openwebui_docker: str | None = None  # … or `docker logs` of Open WebUI's container
     openwebui_journal: str | None = None  # … or `journalctl -u` of its systemd unit
+    openwebui_data: Path | None = None  # Open WebUI's DATA_DIR on this host: its vector store, read-only
     api_key: str | None = field(default=None, repr=False)
 
     @property
@@ -119,6 +120,7 @@ _ENV = {
     "openwebui_log": "EMBEDTOP_OPENWEBUI_LOG",
     "openwebui_docker": "EMBEDTOP_OPENWEBUI_DOCKER",
     "openwebui_journal": "EMBEDTOP_OPENWEBUI_JOURNAL",
+    "openwebui_data": "EMBEDTOP_OPENWEBUI_DATA",
 }
 
 
@@ -181,7 +183,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             return number
     except (TypeError, ValueError):
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
-    if name in ("log", "openwebui_log"):
+    if name in ("log", "openwebui_log", "openwebui_data"):
         if not isinstance(value, str | Path) or not str(value).strip():
             raise ConfigError(f"{source} {name}={value!r} must be a file path")
         return Path(str(value).strip()).expanduser()
@@ -229,6 +231,7 @@ TARGET_KEYS = (
     "openwebui_log",
     "openwebui_docker",
     "openwebui_journal",
+    "openwebui_data",
 )
 OWUI_LOG_KEYS = ("openwebui_log", "openwebui_docker", "openwebui_journal")
 
@@ -331,6 +334,12 @@ def _finish(merged: dict[str, Any], env: dict[str, str]) -> Config:
         raise ConfigError(f"{' and '.join(owui_given)} name two sources of Open WebUI's log: pass only one")
     if merged.get("openwebui_log") is not None:
         check_log_path(merged["openwebui_log"], "--openwebui-log", "owui.log")
+    data = merged.get("openwebui_data")
+    if data is not None and not data.is_dir():
+        raise ConfigError(
+            f"--openwebui-data {str(data)!r} is not a directory: pass Open WebUI's DATA_DIR (the folder holding "
+            "webui.db and vector_db/), e.g. the volume mounted at /app/backend/data"
+        )
     if merged.get("latency_fail_ms", 5000.0) < merged.get("latency_warn_ms", 1000.0):
         raise ConfigError("latency_fail_ms must be at least latency_warn_ms")
     return Config(**merged)

@@ -26,6 +26,7 @@ from tui.collectors.http_util import client_headers
 from tui.collectors.logcommand import log_source
 from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.owuilog import owui_log_source
+from tui.collectors.owuistore import OwuiStoreCollector
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
@@ -77,6 +78,7 @@ class Rounds:
         self.cfg, self.store, self.agent = cfg, store, agent
         self.tail = log_source(cfg)
         self.owui_tail = owui_log_source(cfg)  # Open WebUI's own log
+        self.owui_store = OwuiStoreCollector(cfg.openwebui_data) if cfg.openwebui_data else None
         self.gpu, self.host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
         self._clients: list[httpx.AsyncClient] = []
         self.owui: OpenWebUICollector | None = None
@@ -120,6 +122,8 @@ class Rounds:
             store.apply(await asyncio.to_thread(self.tail.read))
         if self.owui_tail is not None:
             store.apply(await self.owui_tail.collect())
+        if self.owui_store is not None:
+            store.apply(await self.owui_store.collect())
         store.apply(await asyncio.to_thread(self.gpu.collect))
         store.apply(await asyncio.to_thread(self.host.collect))
         sample = await self.server.collect()

@@ -31,6 +31,7 @@ KINDS: dict[str, type] = {
         S.HostSample,
         S.OwuiSample,
         S.OwuiLogBatch,
+        S.OwuiStoreSample,
     )
 }
 MAX_BYTES = 50 * 1024 * 1024

@@ -209,6 +209,29 @@ class OwuiLogBatch:
 
 
 @dataclass(frozen=True)
+class OwuiCollection:
+    """One collection of Open WebUI's vector store: its width and the model its chunks were built with."""
+
+    name: str  # the knowledge base's id, or file-<id>
+    dims: int | None
+    model: str = ""
+
+
+@dataclass(frozen=True)
+class OwuiStoreSample:
+    """Open WebUI's Chroma store read directly (`--openwebui-data DIR`), or why not."""
+
+    t: float
+    path: str
+    collections: tuple[OwuiCollection, ...] = ()
+    error: str | None = None
+
+    @property
+    def ok(self) -> bool:
+        return self.error is None
+
+
+@dataclass(frozen=True)
 class OwuiFile:
     """One file in Open WebUI and its processing status."""
 
@@ -347,4 +370,5 @@ Sample = (
     | LongInputSample
     | OwuiSample
     | OwuiLogBatch
+    | OwuiStoreSample
 )

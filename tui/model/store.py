@@ -20,6 +20,7 @@ from tui.model.samples import (
     MetricsSample,
     OwuiLogBatch,
     OwuiSample,
+    OwuiStoreSample,
     ProbeSample,
     Sample,
     SemanticSample,
@@ -61,6 +62,7 @@ class Counters:
     semantic: int = 0
     owui: int = 0
     owui_log: int = 0
+    owui_store: int = 0
 
 
 class Store:
@@ -88,6 +90,7 @@ class Store:
         self.long_input: LongInputSample | None = None
         self.ingest = IngestTracker()
         self.owui: OwuiSample | None = None  # the optional Open WebUI link
+        self.owui_store: OwuiStoreSample | None = None  # Open WebUI's Chroma store (--openwebui-data)
         self.owui_log = OwuiLogTracker()  # Open WebUI's own log (--openwebui-log / -docker / -journal)
         self.ingest_rates: deque[tuple[float, float, float]] = deque(maxlen=METRICS_HISTORY)  # (t, req/s, tok/s)
         self.counts = Counters()
@@ -112,6 +115,9 @@ class Store:
         elif isinstance(sample, OwuiSample):
             self.owui = sample
             self.counts.owui += 1
+        elif isinstance(sample, OwuiStoreSample):
+            self.owui_store = sample
+            self.counts.owui_store += 1
         elif isinstance(sample, OwuiLogBatch):
             self.owui_log.apply(sample)
             self.counts.owui_log += 1

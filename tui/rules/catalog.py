@@ -1182,6 +1182,38 @@ def check_client_model(store: Store, cfg: Config) -> CheckResult:
     return _result("client.model_name", Status.UNKNOWN, "no client embedding requests in the log yet")
 
 
+def _store_mismatch(store: Store) -> CheckResult | None:
+    """Open WebUI's Chroma collections (--openwebui-data) against the width the watched server returns now: the
+    silent case too — after a model change a query answers 200 with no documents and logs nothing."""
+    st, probe = store.owui_store, store.probe
+    dims = probe.dims if probe is not None and probe.ok else None
+    if st is None or not st.ok or not dims:
+        return None
+    bad = [c for c in st.collections if c.dims and c.dims != dims]
+    if not bad:
+        return None
+    assert probe is not None
+    names = {k.id: k.name for k in store.owui.knowledge} if store.owui is not None and store.owui.ok else {}
+    widths = "/".join(str(w) for w in sorted({c.dims for c in bad if c.dims}))
+    models = sorted({c.model for c in bad if c.model})
+    evidence = [
+        f"{hms(st.t)} collection {names.get(c.name, c.name)}: {c.dims}-dim vectors"
+        + (f", built with {c.model}" if c.model else "")
+        for c in bad[:5]
+    ]
+    evidence += [f"{hms(probe.t)} the watched server returns {dims}-dim vectors (probe)", f"store: {st.path}"]
+    built = f" ({', '.join(models)})" if models else ""
+    return _result(
+        "client.dimensions",
+        Status.FAIL,
+        f"{len(bad)} of {len(st.collections)} collections in Open WebUI's vector store hold {widths}-dim vectors, "
+        f"the server returns {dims}: their queries fail or silently come back empty",
+        evidence,
+        "Admin → Settings → Documents → Reindex Knowledge Base Vectors (rebuilds them from the stored text with "
+        f"the server's model), or serve the model they were built with{built} again." + REINDEX_BEFORE_012,
+    )
+
+
 def check_client_dims(store: Store, cfg: Config) -> CheckResult:
     """A model change without re-indexing: Open WebUI's vector store refuses vectors of another length
     ("Collection expecting embedding with dimension of 2560, got 1024", Open WebUI 0.12.4's message) — in its
@@ -1207,6 +1239,9 @@ def check_client_dims(store: Store, cfg: Config) -> CheckResult:
         if top.id != "owui.dims_pgvector" and "0.12" not in fix:
             fix += REINDEX_BEFORE_012
         return _result("client.dimensions", Status.FAIL, f"{widths} [{top.id}]", evidence, fix)
+    mismatch = _store_mismatch(store)
+    if mismatch is not None:
+        return mismatch
     if owui is not None and owui.ok:
         bad = [f for f in owui.files if f.status == "failed" and "dimension" in f.error.lower()]
         if bad:
@@ -1224,20 +1259,31 @@ def check_client_dims(store: Store, cfg: Config) -> CheckResult:
         result = _owui_log_result(store, "client.dimensions")
         assert result is not None
         return result
-    if owui is None and not owui_log:
+    st = store.owui_store
+    if owui is None and not owui_log and st is None and cfg.openwebui_data is None:
         return _result(
             "client.dimensions",
             Status.UNKNOWN,
-            f"needs the Open WebUI link (--openwebui) or {OWUI_LOG_NEEDED}: vLLM cannot see the collection's width",
+            f"needs the Open WebUI link (--openwebui), {OWUI_LOG_NEEDED} or its DATA_DIR (--openwebui-data): "
+            "vLLM cannot see the collection's width",
         )
     seen = []
+    if st is not None and st.ok and store.probe is not None and store.probe.ok and store.probe.dims:
+        seen.append(f"Open WebUI's {len(st.collections)} collections (all {store.probe.dims}-dim)")
     if owui is not None and owui.ok:
         seen.append(f"Open WebUI's {len(owui.files)} latest files")
     if owui_log and store.owui_log.batch is not None and not _owui_log_error(store):
         seen.append(f"Open WebUI's log ({store.owui_log.lines:,} lines)")
+    if not seen and st is not None and st.ok and not (owui_log and store.owui_log.batch is not None):
+        return _result(
+            "client.dimensions",
+            Status.UNKNOWN,
+            f"waiting for the probe's vector width to compare with Open WebUI's {len(st.collections)} collections",
+        )
     if not seen:
         why = [owui.error] if owui is not None and owui.error else []
         why += [e] if (e := _owui_log_error(store)) else []
+        why += [st.error] if st is not None and st.error else []
         if owui_log and store.owui_log.batch is None and not why:
             return _result("client.dimensions", Status.UNKNOWN, f"waiting for the first read of {cfg.owui_log_source}")
         return _result("client.dimensions", Status.UNKNOWN, f"Open WebUI: {'; '.join(why) or 'no data yet'}")
@@ -1442,7 +1488,7 @@ SPECS: tuple[CheckSpec, ...] = (
     CheckSpec("ingest.stalled", "ingest", ("server", "owui"), check_ingest_stalled),
     CheckSpec("client.base_url", "client", ("log", "owui", "owui_log"), check_base_url),
     CheckSpec("client.model_name", "client", ("log", "owui", "owui_log"), check_client_model),
-    CheckSpec("client.dimensions", "client", ("owui", "owui_log"), check_client_dims),
+    CheckSpec("client.dimensions", "client", ("owui", "owui_log", "owui_store", "probe"), check_client_dims),
     CheckSpec("vllm.requests", "client", ("log",), check_requests),
 )
 CHECKS = tuple(spec.fn for spec in SPECS)

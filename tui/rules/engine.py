@@ -26,6 +26,7 @@ BAD = (Status.WARN, Status.FAIL)
 NO_VERDICT = (Status.UNKNOWN, Status.BLOCKED, Status.STALE)
 NOTABLE = (Status.WARN, Status.FAIL, Status.STALE)
 MAX_EVENTS = 50
+STORE_INTERVAL = 30.0  # Open WebUI's vector store (--openwebui-data) is read this often
 
 
 @dataclass(frozen=True)
@@ -59,6 +60,7 @@ def input_times(store: Store) -> dict[str, float | None]:
         "host": store.host.t if store.host else None,
         "owui": store.owui.t if store.owui else None,
         "owui_log": store.owui_log.batch.t if store.owui_log.batch else None,
+        "owui_store": store.owui_store.t if store.owui_store else None,
     }
 
 
@@ -73,6 +75,7 @@ def input_generations(store: Store) -> dict[str, int]:
         "host": c.host,
         "owui": c.owui,
         "owui_log": c.owui_log,
+        "owui_store": c.owui_store,
     }
 
 
@@ -88,6 +91,7 @@ def stale_limits(cfg: Config) -> dict[str, float | None]:
         "host": 3 * slow + 5.0,
         "owui": 3 * max(cfg.interval, 5.0) + cfg.timeout,
         "owui_log": 3 * min(1.0, cfg.interval) + 5.0,
+        "owui_store": 3 * STORE_INTERVAL + cfg.timeout,
     }
 
 

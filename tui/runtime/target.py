@@ -17,13 +17,14 @@ from typing import TYPE_CHECKING, Any
 
 from tui import __version__
 from tui.collectors.owuilog import owui_log_source
+from tui.collectors.owuistore import OwuiStoreCollector
 from tui.config import Config
 from tui.model.recording import Recorder
 from tui.model.samples import LogBatch, OwuiLogBatch
 from tui.model.store import Store
 from tui.rules.catalog import probe_model, probe_root
 from tui.rules.checks import CheckResult
-from tui.rules.engine import Checklist, input_times, stale_limits
+from tui.rules.engine import STORE_INTERVAL, Checklist, input_times, stale_limits
 from tui.runtime.poller import Poller
 
 if TYPE_CHECKING:
@@ -127,6 +128,8 @@ class TargetRun:
         if owui_tail is not None:
             self.owui_tail = owui_tail
             specs.append(("owui_log", owui_tail.collect, min(LOG_INTERVAL, cfg.interval)))
+        if cfg.openwebui_data is not None:
+            specs.append(("owui_store", OwuiStoreCollector(cfg.openwebui_data).collect, STORE_INTERVAL))
         for name, collect, interval in specs:
             poller = Poller(name, collect, self.on_sample, interval, on_error=on_error)
             self.pollers[name] = poller
