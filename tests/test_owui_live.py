@@ -343,6 +343,8 @@ def test_another_port_on_the_same_host_fails_with_the_fix() -> None:
     assert "http://HOST:8011/v1" in base.fix
     assert any("Open WebUI embedding URL: http://127.0.0.1:8019/v1" in e for e in base.evidence)
     assert linked("http://localhost:8011/v1", cfg)["client.base_url"].status != Status.FAIL
+    from_docker = linked("http://host.docker.internal:8019/v1", cfg)["client.base_url"]
+    assert from_docker.status == Status.FAIL  # the host's own ports: no port mapping can explain it
 
 
 def test_another_port_on_a_container_name_is_a_warning() -> None:

@@ -1021,7 +1021,8 @@ def _owui_target_problem(store: Store, cfg: Config, embedding_url: str) -> tuple
     if theirs is None or ours is None:
         return None
     (host, port), (our_host, our_port) = theirs, ours
-    same_machine = host in LOOPBACK or host == our_host or (our_host in LOOPBACK and host in LOOPBACK)
+    # host.docker.internal reaches the host's own ports (no port mapping between): the same machine.
+    same_machine = host in LOOPBACK or host == our_host or (our_host in LOOPBACK and host == "host.docker.internal")
     target = f"{our_host}:{our_port}"
     if port != our_port:
         fix = (
