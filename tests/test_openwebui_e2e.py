@@ -2,7 +2,10 @@
 through a real vLLM 0.32 (CPU), while embedtop's collectors watch vLLM; then Open WebUI is pointed at the
 base URL without /v1 and client.base_url must turn red with the fix; then at a port where nothing listens
 (scenario b): client.base_url red from Open WebUI's own log followed live (`--openwebui-log`), from the link
-(its embedding URL's port against the watched server's) and in `embedtop check --json`.
+(its embedding URL's port against the watched server's) and in `embedtop check --json`; then vLLM restarted on
+the same port and name serving another width (a tiny random-weight Qwen3: 128 dims; the knowledge base holds 384):
+after only a query (a': nothing fails loudly) `check --json --openwebui-data` fails client.dimensions from the
+stored collection width, and after an upload (a) Open WebUI's log has the width error with both widths.
 
 Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI into ~/.cache/embedtop,
 done here when missing; a failed install fails the test). Marked `real`: EMBEDTOP_SKIP_REAL=1 leaves it out with
@@ -27,7 +30,7 @@ import httpx
 import pytest
 
 from tests.real_servers import OWUI_TOOLS, ensure_owui
-from tests.test_real_vllm import TOOLS, ensure_installed, free_port
+from tests.test_real_vllm import TOOLS, VENV, ensure_installed, free_port
 from tui.collectors.logtail import LogTail
 from tui.collectors.openwebui import OpenWebUICollector
 from tui.collectors.owuilog import owui_log_source
@@ -251,6 +254,83 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert key not in proc.stdout + proc.stderr
         checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
         assert checks["client.base_url"]["status"] == "fail", checks["client.base_url"]
+
+        # (a') the server restarted on the same port and name serving another width (a tiny random-weight Qwen3,
+        # 128-dim vectors; the knowledge base holds 384-dim ones), then only a query: nothing fails loudly.
+        model = tmp_path / "tiny-qwen3"
+        subprocess.run(
+            [str(VENV / "bin" / "python"), str(TOOLS / "make-tiny-qwen3.py"), str(model)],
+            check=True,
+            capture_output=True,
+            timeout=300,
+        )
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(vllm_pid), "20"], capture_output=True, timeout=60)
+        tiny_env = dict(os.environ, VLLM_MODEL_DIR=str(model), VLLM_READY_TIMEOUT="240")
+        started = subprocess.run(
+            ["bash", str(TOOLS / "start.sh"), str(port), str(vlog), "Qwen3-Embedding-4B"],
+            capture_output=True,
+            text=True,
+            env=tiny_env,
+            timeout=360,
+        )
+        assert started.returncode == 0, started.stderr[-2000:]
+        vllm_pid = int(started.stdout.strip().splitlines()[-1])
+        async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=60, trust_env=False) as c:
+            r = await c.post(
+                "/api/v1/retrieval/embedding/update",
+                json={
+                    "RAG_EMBEDDING_ENGINE": "openai",
+                    "RAG_EMBEDDING_MODEL": "Qwen3-Embedding-4B",
+                    "RAG_EMBEDDING_BATCH_SIZE": 1,
+                    "ENABLE_ASYNC_EMBEDDING": True,
+                    "RAG_EMBEDDING_CONCURRENT_REQUESTS": 0,
+                    "openai_config": {"url": f"{url}/v1", "key": ""},
+                },
+            )
+            assert r.status_code == 200, r.text
+            q = await c.post(
+                "/api/v1/retrieval/query/collection",
+                json={"collection_names": [kb], "query": "Who checks the mooring lines?", "k": 3},
+            )
+        wide = [*args[:8], "--openwebui-log", str(owui_log), "--openwebui-data", str(owui_data)]
+        wide += ["--model", "Qwen3-Embedding-4B", "--json"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "check", *wide, "--wait", "30"],
+            capture_output=True,
+            text=True,
+            timeout=180,
+            env=env,
+        )
+        checks = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+        dims = checks["client.dimensions"]
+        assert dims["status"] == "fail", (q.status_code, q.text[:300], dims)
+        assert "hold 384-dim vectors, the server returns 128" in dims["summary"] and "Reindex" in dims["fix"]
+
+        # (a) then an upload into the knowledge base: the vector store refuses the new width, loudly.
+        async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=60, trust_env=False) as c:
+            doc = "\n\n".join(f"Note {i}. The harbour master logs each arrival." for i in range(6))
+            r = await c.post(
+                "/api/v1/files/",
+                files={"file": ("after-restart.txt", doc.encode(), "text/plain")},
+                data={"metadata": f'{{"knowledge_id": "{kb}"}}'},
+            )
+            assert r.status_code == 200, r.text
+            fid = r.json()["id"]
+            for _ in range(240):
+                status = (await c.get(f"/api/v1/files/{fid}/process/status")).json().get("status")
+                if status in ("completed", "failed"):
+                    break
+                await asyncio.sleep(0.5)
+        follower = owui_log_source(Config(url=url, openwebui_log=owui_log))
+        assert follower is not None
+        try:
+            logged = Store()
+            logged.apply(follower.read())
+        finally:
+            follower.close()
+        dims_log = {r.id: r for r in evaluate(logged, Config(url=url, openwebui_log=owui_log))}["client.dimensions"]
+        assert dims_log.status == Status.FAIL, (status, dims_log.summary)
+        assert "384" in dims_log.summary and "128" in dims_log.summary, dims_log.summary
     finally:
         stop.set()
         with contextlib.suppress(Exception):
