@@ -126,6 +126,20 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         results = {r.id: r for r in evaluate(store, linked)}
         for check in ("client.base_url", "client.model_name", "client.dimensions"):
             assert results[check].status == Status.PASS, (check, results[check].summary)
+        # (c) the clean ingest headless, with every Open WebUI source: no failing client or ingest check.
+        clean_env = dict(os.environ, OWUI_TEST_KEY=key)
+        clean = ["--url", url, "--log", str(vlog), "--openwebui", owui, "--openwebui-key-env", "OWUI_TEST_KEY"]
+        clean += ["--openwebui-log", str(owui_log), "--openwebui-data", str(owui_data), "--json", "--wait", "20"]
+        proc = subprocess.run(
+            [sys.executable, "-m", "tui", "check", *clean], capture_output=True, text=True, timeout=120, env=clean_env
+        )
+        report = {c["id"]: c for c in json.loads(proc.stdout)["checks"]}
+        red = {
+            i: c["summary"] for i, c in report.items() if i.startswith(("client.", "ingest.")) and c["status"] == "fail"
+        }
+        assert not red, red
+        assert report["client.dimensions"]["status"] == "pass", report["client.dimensions"]
+        assert key not in proc.stdout + proc.stderr
 
         # Now Open WebUI's base URL loses its /v1 (a common mistake): every chunk gets 404 on /embeddings.
         async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=30, trust_env=False) as c:
