@@ -15,7 +15,8 @@ after the other, `--rounds` times in turn so that a noisy moment hits every tool
 
 For each: CPU % of one core (user+system over the window, the median of the rounds, each round after it),
 peak RSS (MB = 10^6 bytes; a tree's RSS is summed) and the requests it sent to the server per minute
-(access lines the demo target logged during its window). Then embedtop's ratios to each.
+(access lines the demo target logged during its window). Then embedtop's ratios to each. `--before DIR`
+adds the `embedtop watch` rows run from an earlier checkout (PYTHONPATH=DIR), in the same rounds.
 """
 
 from __future__ import annotations
@@ -80,6 +81,7 @@ def main() -> None:
     ap.add_argument("--interval", type=float, default=2.0, help="the poll interval every tool gets (default 2)")
     ap.add_argument("--venvs", type=Path, help="keep the peers' venvs here (default: a throwaway folder)")
     ap.add_argument("--no-demo", action="store_true", help="leave out the `embedtop demo` tree")
+    ap.add_argument("--before", type=Path, help="also run `embedtop watch` from this checkout (PYTHONPATH)")
     args = ap.parse_args()
     if not shutil.which("tmux"):
         raise SystemExit("bench needs tmux")
@@ -107,6 +109,10 @@ def main() -> None:
         (f"vllmtop --interval {iv}", f"{exes['vllm-mon']} --url {url} --interval {iv} --db {work / 'mon.db'}", False),
         ("bare Textual app", f"{PY} {work / 'bare.py'}", False),
     ]
+    if args.before is not None:  # the same two rows from earlier code, in the same run
+        old = f"PYTHONPATH={args.before} {watch}"
+        tools[2:2] = [(f"before: embedtop watch --interval {iv}", f"{old} --interval {iv}", False)]
+        tools[3:3] = [("before: embedtop watch (defaults)", old, False)]
     if not args.no_demo:
         tools.append(("embedtop demo (process tree)", f"{EXE} demo --log {work / 'demo.log'}", True))
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in tools}
@@ -151,7 +157,7 @@ def main() -> None:
         req_text = f"{req:.0f}" if req == req else "–"
         print(f"{label:<{width}}  {cpu:<26}  {med(label, 'rss_mb'):>5.1f} MB  {req_text:>7}  {first_text}")
     ours = [label for label in runs if label.startswith("embedtop watch")]
-    others = [label for label in runs if not label.startswith("embedtop")]
+    others = [label for label in runs if not label.startswith(("embedtop", "before"))]
     print()
     tick = 100 / (os.sysconf("SC_CLK_TCK") * args.seconds)  # CPU times come in clock ticks
     for mine in ours:

@@ -2,7 +2,8 @@
 
 When `/health` gets no answer the others are skipped (the server is down), so a dead target costs
 one connection attempt per poll. `/metrics` is scraped at most once per interval, even when a key
-forces an early poll.
+forces an early poll. `/version` changes only when vLLM restarts: it is asked again when `/health`
+changed, when `/metrics` shows another process start time, and at least every VERSION_EVERY polls.
 """
 
 from __future__ import annotations
@@ -48,6 +49,9 @@ def parse_version(answer: Answer) -> str | None:
     return str(value)[:40] if value is not None else None
 
 
+VERSION_EVERY = 12  # polls: a minute at the default 5 s interval
+
+
 class ServerCollector:
     """Polls the API surface of one vLLM server."""
 
@@ -58,6 +62,18 @@ class ServerCollector:
         self.base_url = base_url
         self.timeout = timeout
         self.metrics = MetricsCollector(client, base_url, timeout, min_gap=interval)
+        self._version: str | None = None
+        self._version_key: tuple = ()  # (health status, process start time) when /version was asked
+        self._version_polls = 0
+
+    async def _version_now(self, health: int | None, started: float | None) -> str | None:
+        key = (health, started)
+        self._version_polls += 1
+        if self._version is None or key != self._version_key or self._version_polls >= VERSION_EVERY:
+            answer = await request(self.client, "GET", f"{self.base_url}/version", self.timeout, tag="version")
+            self._version = parse_version(answer)
+            self._version_key, self._version_polls = key, 0
+        return self._version
 
     async def collect(self) -> ServerSample:
         health = await request(
@@ -71,14 +87,14 @@ class ServerCollector:
             latency_s=health.latency_s,
         )
         if health.status is None:
+            self._version = None  # down: ask again once it answers
             return ServerSample(t=time.time(), url=self.base_url, health=result)
-        version = parse_version(
-            await request(self.client, "GET", f"{self.base_url}/version", self.timeout, tag="version")
-        )
         models, models_error = parse_models(
             await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout, tag="models")
         )
         metrics = await self.metrics.collect()
+        started = metrics.start_time if metrics is not None and metrics.ok else None
+        version = await self._version_now(health.status, started)
         return ServerSample(
             t=time.time(),
             url=self.base_url,

@@ -2,27 +2,20 @@
 the same psutil code as on a real host: `vllm serve <model> …` (the API server), `VLLM::EngineCore`
 and `VLLM::Worker` (the titles vLLM 0.32 sets; tests/captures/vllm-0.32-cpu/README.md).
 
-Each is a Python interpreter started with a chosen argv[0] that sleeps and exits by itself as soon
-as the demo process is gone; `stop()` kills them by PID.
+Each is a shell (`sh -c 'read _'`, about 1 MB; a Python interpreter where there is no sh) started with a
+chosen argv[0] that waits on a pipe from the demo process, never waking, and exits by itself as soon as
+the demo process is gone (the pipe closes); `stop()` kills them by PID.
 """
 
 from __future__ import annotations
 
 import contextlib
-import os
+import shutil
 import subprocess
 import sys
 
-WATCH = (
-    "import os, time\n"
-    "p = int(os.environ['EMBEDTOP_DEMO_PARENT'])\n"
-    "while True:\n"
-    "    time.sleep(0.5)\n"
-    "    try:\n"
-    "        os.kill(p, 0)\n"
-    "    except OSError:\n"
-    "        break\n"
-)
+SH = shutil.which("sh")
+WAIT = ["-c", "read _"] if SH else ["-S", "-c", "import sys\nsys.stdin.buffer.read()\n"]  # until the pipe closes
 
 
 class DemoProcesses:
@@ -32,26 +25,24 @@ class DemoProcesses:
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
 
     def _spawn(self, role: str, argv: list[str]) -> None:
-        env = dict(os.environ, EMBEDTOP_DEMO_PARENT=str(os.getpid()))
         self.procs[role] = subprocess.Popen(
             argv,
-            executable=sys.executable,
-            env=env,
-            stdin=subprocess.DEVNULL,
+            executable=SH or sys.executable,
+            stdin=subprocess.PIPE,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
         )
 
     def start(self, model: str, served: str, port: int) -> None:
         if "api-server" not in self.procs or self.procs["api-server"].poll() is not None:
-            argv = ["vllm", "-c", WATCH, "serve", model, "--runner", "pooling"]
+            argv = ["vllm", *WAIT, "serve", model, "--runner", "pooling"]
             self._spawn("api-server", [*argv, "--served-model-name", served, "--port", str(port)])
         self.start_engine()
 
     def start_engine(self) -> None:
         for role, title in (("engine-core", "VLLM::EngineCore"), ("worker", "VLLM::Worker")):
             if role not in self.procs or self.procs[role].poll() is not None:
-                self._spawn(role, [title, "-c", WATCH])
+                self._spawn(role, [title, *WAIT])
 
     def pid(self, role: str) -> int | None:
         proc = self.procs.get(role)
@@ -68,6 +59,9 @@ class DemoProcesses:
             return
         with contextlib.suppress(ProcessLookupError):
             proc.kill()
+        if proc.stdin is not None:
+            with contextlib.suppress(OSError):
+                proc.stdin.close()
         with contextlib.suppress(subprocess.TimeoutExpired):
             proc.wait(timeout=5)
 

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from rich.style import Style
 from rich.text import Text
 from textual.binding import Binding
-from textual.geometry import Size
+from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
@@ -218,6 +218,22 @@ class LogPanel(ScrollView, can_focus=True):
         if len(self._cache) > 4 * max(self.size.height, 10):
             self._cache.clear()
         self.refresh()
+
+    def set_title(self, title: str) -> None:
+        """Set the border title, repainting only the border row it sits on (assigning `border_title`
+        repaints the whole panel: the count of hidden own requests changes with every poll)."""
+        if title == self.border_title:
+            return
+        if not self.is_mounted or not self.size:
+            self.border_title = title
+            return
+        self.refresh = lambda *regions, **kwargs: self  # type: ignore[method-assign]
+        try:
+            self.border_title = title
+        finally:
+            del self.refresh
+        offset = self.content_offset  # refresh() takes regions relative to the content
+        self.refresh(Region(-offset.x, -offset.y, self.outer_size.width, 1))
 
     def _scrollbar_unchanged(self, size: Size) -> bool:
         """Would this virtual size show the same scrollbars (so no layout is needed)?"""

@@ -80,9 +80,7 @@ class TargetView(Vertical):
 
     def retitle_log(self) -> None:
         panel = self.query_one(LogPanel)
-        title = log_title(self.cfg, panel)
-        if panel.border_title != title:
-            panel.border_title = title
+        panel.set_title(log_title(self.cfg, panel))
 
     def show(self, store: Store, results: list[CheckResult], events: list, shared_host: bool = False) -> None:
         """Redraw every panel (the caller batches the update). `shared_host`: other targets run on this host,
