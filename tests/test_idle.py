@@ -273,3 +273,27 @@ def test_a_panel_is_drawn_again_only_when_its_text_changed() -> None:
     panel.set(2, lambda: grid(3))  # a new sample, the same text
     panel.set(3, lambda: grid(4))
     assert len(drawn) == 2
+
+
+@linux
+async def test_a_flooded_log_is_read_once_a_second_not_once_a_write(tmp_path: Path) -> None:
+    from tui.app import EmbedtopApp
+    from tui.config import Config
+
+    path = tmp_path / "vllm.log"
+    path.write_text("INFO 12-01 10:00:00 [api_server.py:1] started\n")
+    app = EmbedtopApp(Config(url="http://127.0.0.1:9", log=path, interval=5, probe_interval=30, timeout=1))
+    async with app.run_test(size=(120, 36)) as pilot:
+        deadline = time.monotonic() + 10
+        while app.targets[0].log_watch is None and time.monotonic() < deadline:
+            await pilot.pause(0.05)
+        await pilot.pause(2.5)
+        poller, before = app.pollers["log"], app.store.log_lines_total
+        n = poller.polls
+        for i in range(60):  # 20 writes a second for 3 s
+            with path.open("a") as fh:
+                fh.write(f"INFO 12-01 10:00:01 [x.py:1] line {i}\n")
+            await pilot.pause(0.05)
+        await pilot.pause(1.2)
+        assert app.store.log_lines_total - before == 60  # nothing lost
+        assert poller.polls - n <= 6  # the first write wakes it, then the one-second cadence

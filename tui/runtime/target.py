@@ -157,8 +157,9 @@ class TargetRun:
         watch, poller = self.log_watch, self.pollers.get("log")
         if watch is None or poller is None:
             return
-        if watch.changed():
-            poller.wake(LOG_GATHER_S)
+        fast = min(LOG_INTERVAL, self.cfg.interval)
+        if watch.changed() and poller.interval > fast:
+            poller.wake(LOG_GATHER_S)  # asleep: read now; while lines keep coming, the one-second cadence reads them
         if watch.lost:
             self._unwatch_log()
             poller.interval = min(LOG_INTERVAL, self.cfg.interval)
