@@ -181,7 +181,7 @@ def _coerce(name: str, value: Any, source: str) -> Any:
             if not number > 0:
                 raise ValueError
             return number
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):  # int(inf) overflows
         raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
     if name in ("log", "openwebui_log", "openwebui_data"):
         if not isinstance(value, str | Path) or not str(value).strip():
