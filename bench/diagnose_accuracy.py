@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from tui.logs.diagnose import diagnose  # noqa: E402
+from tui.diagnose import diagnose  # noqa: E402
 
 CORPUS = ROOT / "tests" / "captures" / "public"
 

@@ -19,9 +19,9 @@ from pathlib import Path
 from tui.collectors.http_util import Answer, error_message
 from tui.collectors.metrics import parse_metrics
 from tui.collectors.probe import decode_embedding, decode_semantic
-from tui.logs.events import EventGrouper
-from tui.logs.lifecycle import LogState
 from tui.logs.split import LineSplitter
+from tui.state.events import EventGrouper
+from tui.state.lifecycle import LogState
 
 # The real vLLM 0.32 captures, inside the repository (tests/captures/vllm-0.32-cpu/README.md).
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "captures" / "vllm-0.32-cpu"

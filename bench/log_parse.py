@@ -12,10 +12,10 @@ import platform
 import time
 from pathlib import Path
 
-from tui.logs.events import EventGrouper
-from tui.logs.lifecycle import LogState
 from tui.logs.parse import parse_line
 from tui.logs.split import LineSplitter
+from tui.state.events import EventGrouper
+from tui.state.lifecycle import LogState
 
 # The real vLLM 0.32 captures, inside the repository (tests/captures/vllm-0.32-cpu/README.md).
 FIXTURES = Path(__file__).resolve().parents[1] / "tests" / "captures" / "vllm-0.32-cpu"

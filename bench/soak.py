@@ -22,7 +22,8 @@ from tui.collectors.gpu import NvmlCollector
 from tui.config import Config
 from tui.demo.fake_nvml import FakeNvml
 from tui.logs.parse import parse_line
-from tui.model.samples import (
+from tui.rules.engine import Checklist
+from tui.samples import (
     Histogram,
     HostSample,
     HttpResult,
@@ -34,8 +35,7 @@ from tui.model.samples import (
     ServerSample,
     VllmProcess,
 )
-from tui.model.store import Store
-from tui.rules.engine import Checklist
+from tui.state.store import Store
 
 STEP = 5.0
 MODELS = (ModelInfo("Qwen3-Embedding-4B", "/models/Qwen3-Embedding-4B", 32768),)

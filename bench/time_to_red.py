@@ -21,7 +21,7 @@ from pathlib import Path
 from tui.app import EmbedtopApp
 from tui.config import Config
 from tui.demo.target import DemoTarget
-from tui.rules.checks import Status
+from tui.rules.result import Status
 
 FAULTS = (  # scenario, item, the status that names it
     ("engine-dead", "vllm.engine", Status.FAIL),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from tui.logs.parse import parse_line
-from tui.model.samples import (
+from tui.samples import (
     GpuDevice,
     GpuProcess,
     GpuSample,
@@ -20,7 +20,7 @@ from tui.model.samples import (
     ServerSample,
     VllmProcess,
 )
-from tui.model.store import Store
+from tui.state.store import Store
 
 T0 = 1795546523.0  # 2026-11-24 18:55:23 UTC
 URL = "http://127.0.0.1:8000"

@@ -13,7 +13,7 @@ from textual.pilot import Pilot
 from tui.app import EmbedtopApp
 from tui.config import Config
 from tui.demo.target import DemoTarget
-from tui.rules.checks import Status
+from tui.rules.result import Status
 from tui.widgets.checklist import CheckDetail, Checklist, render_detail
 from tui.widgets.styles import STATUS_LOOK
 
@@ -163,7 +163,7 @@ async def test_down_server_opens_red_and_keys_still_work(tmp_path: Path) -> None
 def test_detail_text_has_fix_and_evidence() -> None:
     from rich.console import Console
 
-    from tui.rules.checks import CheckResult
+    from tui.rules.result import CheckResult
 
     r = CheckResult(
         "probe.dimensions", "Vector dimensions", F, "vectors have 1024 dims", ("12:00:00 probe",), "Serve it"

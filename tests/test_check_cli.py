@@ -19,7 +19,7 @@ import pytest
 from tui.config import Config
 from tui.demo.target import DemoTarget
 from tui.headless import SCHEMA_PATH, run_check
-from tui.rules.checks import Status, worst_first
+from tui.rules.result import Status, worst_first
 
 # scenario → (root item: the first red/yellow row of the worst-first checklist, its status, exit code)
 ROOTS = {

@@ -8,7 +8,10 @@ from tui.collectors.http_util import Answer
 from tui.collectors.probe import decode_long_input
 from tui.config import Config
 from tui.logs.parse import parse_line
-from tui.model.samples import (
+from tui.rules.catalog import evaluate
+from tui.rules.engine import Checklist
+from tui.rules.result import Status
+from tui.samples import (
     HttpResult,
     LogBatch,
     MetricsSample,
@@ -17,10 +20,7 @@ from tui.model.samples import (
     SemanticSample,
     ServerSample,
 )
-from tui.model.store import Store
-from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
-from tui.rules.engine import Checklist
+from tui.state.store import Store
 
 CFG = Config(url="http://127.0.0.1:8000", model="Qwen3-Embedding-4B", dims=2560, fail_after=2, pass_after=2)
 MODELS = (ModelInfo("Qwen3-Embedding-4B", "/models/Qwen3-Embedding-4B", 32768),)

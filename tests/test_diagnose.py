@@ -12,9 +12,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import FIXTURES, fixture
-from tui.logs.events import EventGrouper
-from tui.logs.lifecycle import LogState
 from tui.logs.split import LineSplitter
+from tui.state.events import EventGrouper
+from tui.state.lifecycle import LogState
 
 REAL_LINES = [
     x for p in sorted(FIXTURES.glob("*/*.log")) for x in p.read_text(errors="replace").splitlines() if x.strip()

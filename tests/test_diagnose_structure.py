@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import ROOT, fixture
-from tui.logs import lifecycle
-from tui.logs.diagnose import diagnose
-from tui.logs.lifecycle import LogState
+from tui.diagnose import diagnose
 from tui.logs.parse import parse_line
+from tui.state import lifecycle
+from tui.state.lifecycle import LogState
 
 ISSUE14 = ROOT / "tests" / "captures" / "vllm-0.32-issue14"
 PUBLIC = ROOT / "tests" / "captures" / "public"

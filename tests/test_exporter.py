@@ -125,7 +125,7 @@ async def test_export_beside_the_dashboard(tmp_path: Path) -> None:
     """`watch --export`: /metrics carries what the dashboard shows (its hysteresis included)."""
     from tui.app import EmbedtopApp
     from tui.exporter import start
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
 
     target = DemoTarget("wrong-dims", tmp_path / "vllm.log").start()
     port = free_port()
@@ -170,7 +170,7 @@ def test_export_flag_is_checked_like_listen() -> None:
 
 async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: Path) -> None:
     from tui.app import EmbedtopApp
-    from tui.model.recording import read
+    from tui.state.recording import read
 
     rec = tmp_path / "rec.jsonl"
     target = DemoTarget("healthy", tmp_path / "vllm.log").start()
@@ -217,7 +217,7 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
         assert "replay of" in replay.sub_title
     assert replayed == recorded
     # The time cursor: paused, `n` jumps from status change to status change, `<` goes back a minute.
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
 
     fail_t = next(
         t for t, k, d in records if k == "transition" and d["id"] == "probe.dimensions" and d["new"] == "fail"
@@ -247,7 +247,7 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
 
 
 def test_diagnose_recording_prints_the_timeline(tmp_path: Path) -> None:
-    from tui.model.recording import Recorder
+    from tui.state.recording import Recorder
 
     rec = Recorder(tmp_path / "r.jsonl")
     rec.transition(1_800_000_000.0, "api.reachable", "pass", "fail", "no answer: connection refused")

@@ -26,10 +26,10 @@ from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.model.store import Store
 from tui.rules.catalog import probe_model
-from tui.rules.checks import CheckResult, Status
 from tui.rules.engine import Checklist
+from tui.rules.result import CheckResult, Status
+from tui.state.store import Store
 
 pytestmark = pytest.mark.real
 

@@ -18,10 +18,10 @@ from tui.collectors.procs import HostCollector, role_of, serve_args
 from tui.config import Config
 from tui.demo import fake_nvml
 from tui.demo.fake_nvml import FakeNvml, GiB
-from tui.model.samples import HttpResult, MetricsSample, ServerSample
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
+from tui.rules.result import Status
+from tui.samples import HttpResult, MetricsSample, ServerSample
+from tui.state.store import Store
 
 CFG = Config(url="http://127.0.0.1:8011", model="Qwen3-Embedding-4B")
 

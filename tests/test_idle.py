@@ -185,8 +185,8 @@ async def test_log_panel_rows_grow_incrementally_and_keep_their_cap() -> None:
 
     from textual.app import App, ComposeResult
 
-    from tui.logs.events import EventGrouper
     from tui.logs.parse import parse_line
+    from tui.state.events import EventGrouper
     from tui.widgets.log_panel import MAX_EVENTS, LogPanel
 
     def build(lines: list[str]) -> tuple[list, int]:
@@ -231,7 +231,7 @@ async def test_a_paused_dashboard_turns_stale_with_no_sample_arriving(tmp_path: 
     from tui.app import EmbedtopApp
     from tui.config import Config
     from tui.demo.target import DemoTarget
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
 
     target = DemoTarget("healthy", tmp_path / "vllm.log").start()
     try:

@@ -13,11 +13,11 @@ import pytest
 from tests.conftest import CAPTURES, capture
 from tui.config import Config
 from tui.logs.parse import parse_line
-from tui.model.ingest import IDLE_S, IngestTracker, path_kind
-from tui.model.samples import HttpResult, LogBatch, MetricsSample, ServerSample
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
+from tui.rules.result import Status
+from tui.samples import HttpResult, LogBatch, MetricsSample, ServerSample
+from tui.state.ingest import IDLE_S, IngestTracker, path_kind
+from tui.state.store import Store
 
 OWUI = CAPTURES / "openwebui-real-vllm"
 CFG = Config(url="http://127.0.0.1:8011", log=Path("/var/log/vllm.log"), model="Qwen3-Embedding-4B")
@@ -156,7 +156,7 @@ def test_openwebui_config_and_files_parsing() -> None:
 
 
 def _linked(url: str, model: str, files: tuple = ()) -> Store:
-    from tui.model.samples import ModelInfo, OwuiSample
+    from tui.samples import ModelInfo, OwuiSample
 
     store = Store()
     store.apply(ServerSample(time.time(), CFG.url, HttpResult(200), models=(ModelInfo("Qwen3-Embedding-4B"),)))
@@ -167,7 +167,7 @@ def _linked(url: str, model: str, files: tuple = ()) -> Store:
 
 
 def test_openwebui_link_checks() -> None:
-    from tui.model.samples import OwuiFile
+    from tui.samples import OwuiFile
 
     r = checks(_linked("http://127.0.0.1:8011", "Qwen3-Embedding-4B"))
     assert r["client.base_url"].status == Status.FAIL and "has no /v1" in r["client.base_url"].summary

@@ -10,12 +10,12 @@ import json
 from pathlib import Path
 
 from tui.collectors.logtail import LogTail
-from tui.logs import lifecycle
-from tui.logs.diagnose import diagnose
-from tui.logs.events import EventGrouper
-from tui.logs.lifecycle import LogState
+from tui.diagnose import diagnose
 from tui.logs.parse import parse_json_record, parse_line
 from tui.logs.split import LineSplitter
+from tui.state import lifecycle
+from tui.state.events import EventGrouper
+from tui.state.lifecycle import LogState
 
 CAPTURES = Path(__file__).parent / "captures" / "vllm-0.32-json"
 KILL = CAPTURES / "worker-kill.log"

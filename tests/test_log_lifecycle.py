@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, fixture
-from tui.logs import lifecycle
-from tui.logs.lifecycle import LogState, log_time
 from tui.logs.parse import parse_line
+from tui.state import lifecycle
+from tui.state.lifecycle import LogState, log_time
 
 NOW = datetime(2026, 11, 28, 12, 0, 0).timestamp()  # the captures are from 11-24
 
@@ -213,7 +213,7 @@ def test_log_time_infers_the_year() -> None:
 
 
 def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
-    from tui.logs.lifecycle import _FACTS, _MILESTONES, MSG_START_RE
+    from tui.state.lifecycle import _FACTS, _MILESTONES, MSG_START_RE
 
     regexes = [r for _, r in _MILESTONES] + [r for _, r in _FACTS]
     seen = 0

@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import FIXTURES, fixture
-from tui.logs.events import EventGrouper, LogEvent
 from tui.logs.parse import parse_line, parse_stats
+from tui.state.events import EventGrouper, LogEvent
 
 ALL_LOGS = sorted(FIXTURES.glob("*/*.log"))
 

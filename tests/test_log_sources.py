@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import FIXTURES
 from tui.collectors.logcommand import docker_tail, journal_tail
-from tui.model.samples import LogBatch
+from tui.samples import LogBatch
 
 STARTUP = FIXTURES / "logs" / "startup.log"  # (no skip at import: a missing capture fails the tests that use it)
 

@@ -7,9 +7,9 @@ import pytest
 
 from tests.conftest import raw_response
 from tui.collectors.metrics import parse_metrics
-from tui.model.samples import Histogram, MetricsSample, ProbeSample, SemanticSample
-from tui.model.store import Store
-from tui.model.window import counter_increase, histogram_increase, in_window, increase, percentiles, quantile
+from tui.samples import Histogram, MetricsSample, ProbeSample, SemanticSample
+from tui.state.store import Store
+from tui.state.window import counter_increase, histogram_increase, in_window, increase, percentiles, quantile
 
 
 def page(rel: str) -> str:
@@ -129,7 +129,7 @@ def test_traffic_leaves_our_probes_out() -> None:
             histograms={"e2e": _h((0.3, done), (inf, done))},
         )
 
-    from tui.model.samples import HttpResult, ServerSample
+    from tui.samples import HttpResult, ServerSample
 
     for t, done, tokens in ((0.0, 100.0, 1000.0), (60.0, 220.0, 7000.0)):
         store.apply(ServerSample(t, "u", HttpResult(200), metrics=scrape(t, done, tokens)))

@@ -20,11 +20,11 @@ from tui.demo.fake_nvml import FakeNvml
 from tui.demo.target import H200, DemoTarget
 from tui.headless import MULTI_SCHEMA_PATH, SCHEMA_PATH, run_checks
 from tui.logs.parse import parse_line
-from tui.model.samples import GpuDevice, GpuProcess, GpuSample, HostSample, LogBatch, VllmProcess
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
 from tui.rules.overview import overview_row, target_gpu_bytes, target_processes
+from tui.rules.result import Status
+from tui.samples import GpuDevice, GpuProcess, GpuSample, HostSample, LogBatch, VllmProcess
+from tui.state.store import Store
 
 GiB = 1024**3
 SECRET = "sk-multi-target-secret-777"
@@ -166,7 +166,7 @@ def test_server_without_gpu_memory_is_not_credited_with_anothers() -> None:
         _proc(202, "worker", 201),
     )
     store = _store(procs, {202: 60 * GiB})
-    from tui.model.samples import HttpResult, ServerSample
+    from tui.samples import HttpResult, ServerSample
 
     store.apply(ServerSample(1.0, "http://127.0.0.1:8000", HttpResult(200)))
     r = {x.id: x for x in evaluate(store, Config(url="http://127.0.0.1:8000"))}["gpu.model_resident"]
@@ -408,7 +408,7 @@ async def test_recordings_of_several_targets_replay_together(tmp_path: Path) -> 
     to the same check transitions it recorded."""
     from tui.app import EmbedtopApp
     from tui.cli import _replay_name
-    from tui.model.recording import read
+    from tui.state.recording import read
 
     nvml = FakeNvml("healthy", card=H200, count=2)
     demos = [
@@ -496,7 +496,6 @@ def test_a_restart_is_history_and_a_death_is_a_failure_of_its_own_target() -> No
     store.apply(_host((a_api, new_core, new_worker, b_api), gone=(b_core, b_worker), t=3.0))
     assert verdict(store, b).status == Status.FAIL and "pid 202 exited" in verdict(store, b).summary
     assert verdict(store, a).status == Status.PASS
-
 
 
 def test_our_dead_api_server_is_not_replaced_by_another_servers() -> None:

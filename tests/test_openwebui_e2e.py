@@ -37,9 +37,9 @@ from tui.collectors.owuilog import owui_log_source
 from tui.collectors.owuistore import read_chroma
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
+from tui.rules.result import Status
+from tui.state.store import Store
 
 PARAS = 50
 

@@ -21,10 +21,10 @@ from tui.collectors.owuilog import owui_log_source
 from tui.config import Config, ConfigError, load_targets
 from tui.demo.target import DemoTarget
 from tui.headless import run_check
-from tui.model.samples import OwuiLogBatch
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
+from tui.rules.result import Status
+from tui.samples import OwuiLogBatch
+from tui.state.store import Store
 
 REAL = CAPTURES / "openwebui-real-vllm"
 EXCERPT = CAPTURES / "openwebui" / "owui.log.excerpt.txt"  # a 2560-dim collection fed 1024-dim vectors
@@ -323,7 +323,7 @@ async def test_dashboard_shows_the_dimension_error_from_the_followed_log(healthy
 
 def linked(embedding_url: str, cfg: Config, requests: bool = False) -> dict:
     from tests.test_ingest import replay
-    from tui.model.samples import HttpResult, ModelInfo, OwuiSample, ServerSample
+    from tui.samples import HttpResult, ModelInfo, OwuiSample, ServerSample
 
     store = Store()
     store.apply(ServerSample(time.time(), cfg.url, HttpResult(200), models=(ModelInfo("Qwen3-Embedding-4B"),)))
@@ -374,7 +374,7 @@ def test_another_port_while_requests_arrive_is_a_proxy_warning() -> None:
 
 def with_files(files: tuple, knowledge: tuple, requests: bool = False) -> dict:
     from tests.test_ingest import replay
-    from tui.model.samples import HttpResult, MetricsSample, ModelInfo, OwuiSample, ServerSample
+    from tui.samples import HttpResult, MetricsSample, ModelInfo, OwuiSample, ServerSample
 
     store = Store()
     if requests:
@@ -389,7 +389,7 @@ def with_files(files: tuple, knowledge: tuple, requests: bool = False) -> dict:
 
 
 def test_a_file_stuck_while_no_request_reaches_vllm_fails_and_a_slow_one_does_not() -> None:
-    from tui.model.samples import OwuiFile, OwuiKnowledge
+    from tui.samples import OwuiFile, OwuiKnowledge
 
     now = time.time()
     stuck = OwuiFile("f1", "manual.pdf", "processing", updated=now - 900, knowledge_id="kb1")
@@ -408,7 +408,7 @@ def test_a_file_stuck_while_no_request_reaches_vllm_fails_and_a_slow_one_does_no
 
 
 def test_recorded_open_webui_log_replays_into_the_same_findings(tmp_path: Path) -> None:
-    from tui.model.recording import Recorder, read
+    from tui.state.recording import Recorder, read
 
     rec = Recorder(tmp_path / "rec.jsonl")
     batch = OwuiLogBatch(time.time(), "openwebui:owui.log", tuple(owui_lines(EXCERPT)), backlog=True)
@@ -442,7 +442,7 @@ CHROMA = CAPTURES / "openwebui-chroma"  # Open WebUI 0.12.4's Chroma (chromadb 1
 
 def with_store(dims: int, data: Path = CHROMA) -> dict:
     from tui.collectors.owuistore import read_chroma
-    from tui.model.samples import ProbeSample
+    from tui.samples import ProbeSample
 
     store = Store()
     store.apply(read_chroma(data))

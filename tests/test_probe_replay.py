@@ -16,10 +16,10 @@ from tests.conftest import FIXTURES
 from tests.loopback import Handler, Server
 from tui.collectors.probe import ProbeCollector
 from tui.config import Config
-from tui.model.samples import HttpResult, ModelInfo, ProbeSample, ServerSample
-from tui.model.store import Store
 from tui.rules.catalog import evaluate
-from tui.rules.checks import Status
+from tui.rules.result import Status
+from tui.samples import HttpResult, ModelInfo, ProbeSample, ServerSample
+from tui.state.store import Store
 
 HTTP = FIXTURES / "http"
 MODELS = (ModelInfo("Qwen3-Embedding-4B", "/models/all-MiniLM-L6-v2", 256),)

@@ -27,9 +27,9 @@ from tests.real_servers import ensure_vllm as ensure_installed
 from tui.collectors.logtail import LogTail
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
-from tui.logs import lifecycle
-from tui.logs.diagnose import diagnose
-from tui.logs.lifecycle import LogState
+from tui.diagnose import diagnose
+from tui.state import lifecycle
+from tui.state.lifecycle import LogState
 
 pytestmark = pytest.mark.real
 
@@ -159,10 +159,10 @@ def test_real_port_in_use_failure_is_diagnosed(vllm: RealVllm, tmp_path: Path) -
 
 async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: RealVllm) -> None:
     from tui.config import Config
-    from tui.model.samples import ServerSample
-    from tui.model.store import Store
     from tui.rules.catalog import evaluate
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
+    from tui.samples import ServerSample
+    from tui.state.store import Store
 
     store = Store()
     async with httpx.AsyncClient() as client:
@@ -205,7 +205,7 @@ async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: Re
 async def test_dashboard_against_the_real_server(vllm: RealVllm) -> None:
     from tui.app import EmbedtopApp
     from tui.config import Config
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
 
     cfg = Config(url=vllm.url, log=vllm.log, model="Qwen3-Embedding-4B", dims=384, interval=0.5, probe_interval=0.5)
     app = EmbedtopApp(cfg)
@@ -229,8 +229,8 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
     from tui.config import Config
     from tui.demo.fake_nvml import FakeNvml
     from tui.demo.target import H200, DemoTarget
-    from tui.rules.checks import Status
     from tui.rules.overview import target_processes
+    from tui.rules.result import Status
     from tui.widgets.overview import OverviewTable
 
     nvml = FakeNvml("healthy", card=H200, count=2)
@@ -380,7 +380,7 @@ async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tm
     own sentence and its own advice as the fix."""
     from tui.app import EmbedtopApp
     from tui.config import Config
-    from tui.rules.checks import Status
+    from tui.rules.result import Status
 
     ensure_installed()
     model = minilm_dir()

@@ -28,14 +28,14 @@ from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from tui import __version__
 from tui.config import Config
-from tui.model.samples import ServerSample
-from tui.model.store import Store
-from tui.rules.checks import CheckResult, Status
 from tui.rules.engine import Checklist as ChecklistState
 from tui.rules.overview import overview_row
+from tui.rules.result import CheckResult, Status
 from tui.runtime.poller import Poller
 from tui.runtime.target import TargetRun
+from tui.samples import ServerSample
 from tui.screens import HelpScreen
+from tui.state.store import Store
 from tui.widgets.checklist import Checklist
 from tui.widgets.overview import Overview, OverviewTable
 from tui.widgets.styles import STATUS_LOOK

@@ -392,7 +392,7 @@ def _record_paths(args: argparse.Namespace, cfgs: list[Config]) -> list[Path | N
 
 
 def _recording(path_text: str) -> list:
-    from tui.model.recording import read
+    from tui.state.recording import read
 
     path = Path(path_text).expanduser()
     if not path.is_file():
@@ -415,7 +415,7 @@ def _replay_name(path: Path, others: list[Path]) -> str | None:
 
 
 def _run_replay(args: argparse.Namespace) -> int:
-    from tui.model.samples import LogBatch, ServerSample
+    from tui.samples import LogBatch, ServerSample
 
     if not args.speed > 0:
         fail(f"--speed {args.speed} must be positive")
@@ -439,7 +439,7 @@ def _run_replay(args: argparse.Namespace) -> int:
 
 
 def _run_diagnose(args: argparse.Namespace) -> int:
-    from tui.logs.diagnose import NotALog, diagnose, render_json, render_text
+    from tui.diagnose import NotALog, diagnose, render_json, render_text
 
     if args.recording:
         import time as _time

@@ -21,11 +21,11 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, start_http_se
 from tui import __version__
 from tui.config import Config
 from tui.headless import Rounds
-from tui.logs import lifecycle
-from tui.model.store import Store
 from tui.rules.catalog import SPECS, evaluate
-from tui.rules.checks import CheckResult, Status
 from tui.rules.overview import target_processes
+from tui.rules.result import CheckResult, Status
+from tui.state import lifecycle
+from tui.state.store import Store
 
 STATUS_VALUE = {
     Status.PASS: 0,

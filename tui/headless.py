@@ -31,9 +31,9 @@ from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.model.store import Store
 from tui.rules.catalog import BY_CHECK_ID, evaluate, probe_model, probe_root
-from tui.rules.checks import CheckResult, Status
+from tui.rules.result import CheckResult, Status
+from tui.state.store import Store
 
 SCHEMA_ID = "embedtop-check/1"
 SCHEMA_PATH = Path(__file__).with_name("check_schema.json")

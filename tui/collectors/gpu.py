@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from tui.model.samples import GpuDevice, GpuProcess, GpuSample
+from tui.samples import GpuDevice, GpuProcess, GpuSample
 
 NO_DRIVER_FIX = (
     "No NVIDIA driver is visible to this process. Check `nvidia-smi` on the host; inside docker run the "

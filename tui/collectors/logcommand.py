@@ -19,7 +19,7 @@ from collections.abc import Callable
 from typing import Any
 
 from tui.logs.split import LineSplitter
-from tui.model.samples import LogBatch, LogLine
+from tui.samples import LogBatch, LogLine
 
 CHUNK = 256 * 1024
 RESTART_AFTER_S = 5.0

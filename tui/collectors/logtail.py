@@ -17,7 +17,7 @@ import time
 from pathlib import Path
 
 from tui.logs.split import LineSplitter
-from tui.model.samples import LogBatch
+from tui.samples import LogBatch
 
 START_BYTES = 64 * 1024  # read only the tail of an existing log at start
 CHUNK = 256 * 1024  # most bytes read per poll, so a flood cannot stall a poll

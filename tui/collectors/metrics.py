@@ -15,7 +15,7 @@ import time
 import httpx
 
 from tui.collectors.http_util import request
-from tui.model.samples import Histogram, MetricsSample
+from tui.samples import Histogram, MetricsSample
 
 GAUGES = {
     "vllm:num_requests_running": "running",

@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 
 from tui.collectors.http_util import request
-from tui.model.samples import OwuiFile, OwuiKnowledge, OwuiSample
+from tui.samples import OwuiFile, OwuiKnowledge, OwuiSample
 
 MAX_FILES = 8
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from tui.collectors.logcommand import docker_tail, journal_tail
 from tui.collectors.logtail import LogTail
-from tui.model.samples import OwuiLogBatch
+from tui.samples import OwuiLogBatch
 
 
 class OwuiLogCollector:

@@ -15,7 +15,7 @@ import sqlite3
 import time
 from pathlib import Path
 
-from tui.model.samples import OwuiCollection, OwuiStoreSample
+from tui.samples import OwuiCollection, OwuiStoreSample
 
 MAX_COLLECTIONS = 200
 MODEL_RE = re.compile(r"""['"]model['"]\s*:\s*['"]([^'"]+)['"]""")

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
-from tui.model.samples import LongInputSample, ProbeSample, SemanticSample
+from tui.samples import LongInputSample, ProbeSample, SemanticSample
 
 PROBE_TEXT = "embedtop probe: the harbour opens at six and the ferry leaves at seven."
 SEMANTIC_TASK = "Given a web search query, retrieve relevant passages that answer the query"

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import psutil
 
-from tui.model.samples import HostSample, VllmProcess
+from tui.samples import HostSample, VllmProcess
 
 _CONTAINER_RE = re.compile(r"(?:docker[-/]|containers?/|cri-containerd-|crio-)([0-9a-f]{12,64})")
 

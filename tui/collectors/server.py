@@ -14,7 +14,7 @@ import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
 from tui.collectors.metrics import MetricsCollector
-from tui.model.samples import HttpResult, ModelInfo, ServerSample
+from tui.samples import HttpResult, ModelInfo, ServerSample
 
 
 def parse_models(answer: Answer) -> tuple[tuple[ModelInfo, ...] | None, str | None]:

@@ -19,7 +19,7 @@ from tui.logs import advice
 from tui.logs.catalog import LogPattern
 from tui.logs.parse import EXCEPTION_RE
 from tui.logs.tracebacks import Chain, exception_text
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 MAX_SUSPECTS = 24
 # Functions that run only while serving: a traceback through them is the engine's, not a startup's.

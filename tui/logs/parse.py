@@ -20,7 +20,7 @@ import json
 import re
 from dataclasses import dataclass
 
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 ANSI_RE = re.compile(r"\x1b\[[0-9;?]*[ -/]*[@-~]")
 

@@ -6,7 +6,7 @@ Shared by the file tail and the command tails (docker, journald). Never raises o
 from __future__ import annotations
 
 from tui.logs.parse import parse_json_record, parse_line
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 MAX_LINE = 16 * 1024  # longer lines are cut: a 1 MB line must not reach the screen whole
 PARTIAL_FLUSH_POLLS = 2  # a last line without newline is shown after this many polls with no new bytes

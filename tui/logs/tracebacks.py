@@ -15,7 +15,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 TRACEBACK = "Traceback (most recent call last):"
 _SEPARATORS = (

@@ -15,14 +15,14 @@ from urllib.parse import urlsplit
 
 from tui.config import Config, implied_dims
 from tui.logs import catalog as log_catalog
-from tui.logs import lifecycle
 from tui.logs.catalog import AccessRule
-from tui.logs.lifecycle import Finding, LogState
-from tui.model.samples import ProbeSample, ServerSample
-from tui.model.store import Store
-from tui.model.window import percentiles
-from tui.rules.checks import CheckResult, Status
 from tui.rules.overview import target_processes
+from tui.rules.result import CheckResult, Status
+from tui.samples import ProbeSample, ServerSample
+from tui.state import lifecycle
+from tui.state.lifecycle import Finding, LogState
+from tui.state.store import Store
+from tui.state.window import percentiles
 
 TITLES = {
     "gpu.visible": "GPU visible (NVML)",

@@ -18,9 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tui.config import Config
-from tui.model.store import Store
 from tui.rules.catalog import SPECS, evaluate, hms
-from tui.rules.checks import CheckResult, Status
+from tui.rules.result import CheckResult, Status
+from tui.state.store import Store
 
 BAD = (Status.WARN, Status.FAIL)
 NO_VERDICT = (Status.UNKNOWN, Status.BLOCKED, Status.STALE)

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from tui.config import Config
-from tui.model.samples import HostSample, VllmProcess
-from tui.model.store import Store
-from tui.model.window import percentiles
-from tui.rules.checks import CheckResult, Status, worst_first
+from tui.rules.result import CheckResult, Status, worst_first
+from tui.samples import HostSample, VllmProcess
+from tui.state.store import Store
+from tui.state.window import percentiles
 
 P95_POINTS = 60  # the probe panel's sparkline window
 

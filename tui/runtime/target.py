@@ -19,13 +19,13 @@ from tui import __version__
 from tui.collectors.owuilog import owui_log_source
 from tui.collectors.owuistore import OwuiStoreCollector
 from tui.config import Config
-from tui.model.recording import Recorder
-from tui.model.samples import LogBatch, OwuiLogBatch
-from tui.model.store import Store
 from tui.rules.catalog import probe_model, probe_root
-from tui.rules.checks import CheckResult
 from tui.rules.engine import STORE_INTERVAL, Checklist, input_times, stale_limits
+from tui.rules.result import CheckResult
 from tui.runtime.poller import Poller
+from tui.samples import LogBatch, OwuiLogBatch
+from tui.state.recording import Recorder
+from tui.state.store import Store
 
 if TYPE_CHECKING:
     import httpx

@@ -10,7 +10,7 @@ from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
 from tui.rules.catalog import hms
-from tui.rules.checks import CheckResult, worst_first
+from tui.rules.result import CheckResult, worst_first
 from tui.widgets.panel import ScrollStatic
 from tui.widgets.styles import status_text
 

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.console import Group
 from rich.text import Text
 
-from tui.model.samples import GpuDevice, VllmProcess
-from tui.model.store import Store
+from tui.samples import GpuDevice, VllmProcess
+from tui.state.store import Store
 from tui.widgets.panel import RenderPanel
 
 BLOCKS = "▁▂▃▄▅▆▇█"

@@ -7,7 +7,7 @@ from __future__ import annotations
 from rich.table import Table
 from rich.text import Text
 
-from tui.model.store import Store
+from tui.state.store import Store
 from tui.widgets.panel import RenderPanel
 
 BLOCKS = "▁▂▃▄▅▆▇█"

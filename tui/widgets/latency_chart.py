@@ -11,7 +11,7 @@ import datetime as dt
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.model.store import Store
+from tui.state.store import Store
 
 
 def build_chart(store: Store, width: int, height: int) -> str:

@@ -17,8 +17,8 @@ from textual.geometry import Region, Size
 from textual.scroll_view import ScrollView
 from textual.strip import Strip
 
-from tui.logs.events import LogEvent
-from tui.model.samples import LogLine
+from tui.samples import LogLine
+from tui.state.events import LogEvent
 
 MAX_EVENTS = 2000
 FILTERS = ("all", "warnings", "errors")

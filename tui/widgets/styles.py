@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.text import Text
 
-from tui.rules.checks import Status
+from tui.rules.result import Status
 
 STATUS_LOOK: dict[Status, tuple[str, str]] = {
     Status.PASS: ("✔ pass", "bold green"),

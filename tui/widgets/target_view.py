@@ -10,9 +10,9 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
 from tui.config import Config
-from tui.model.store import Store
-from tui.rules.checks import CheckResult
 from tui.rules.overview import target_processes
+from tui.rules.result import CheckResult
+from tui.state.store import Store
 from tui.widgets.checklist import CheckDetail, Checklist
 from tui.widgets.gpu_panel import GpuPanel
 from tui.widgets.ingest_panel import IngestPanel

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 
 from tui.logs import catalog
 from tui.logs.parse import EXCEPTION_RE
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 TRACEBACK = "Traceback (most recent call last):"
 MAX_EVENT_LINES = 400  # a runaway record is split rather than grown without bound

@@ -16,8 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from tui.logs import catalog
-from tui.logs.lifecycle import Finding, LogState, RunSummary
 from tui.logs.split import LineSplitter
+from tui.state.lifecycle import Finding, LogState, RunSummary
 
 CHUNK = 1024 * 1024
 SERVER_CHECKS = ("vllm.startup", "vllm.engine")

@@ -17,7 +17,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tui.model import samples as S
+from tui import samples as S
 
 KINDS: dict[str, type] = {
     cls.__name__: cls

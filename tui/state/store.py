@@ -8,11 +8,7 @@ from __future__ import annotations
 from collections import deque
 from dataclasses import dataclass
 
-from tui.logs.events import EventGrouper, LogEvent
-from tui.logs.lifecycle import LogState
-from tui.model.ingest import IngestTracker
-from tui.model.owui_log import OwuiLogTracker
-from tui.model.samples import (
+from tui.samples import (
     GpuSample,
     HostSample,
     LogBatch,
@@ -26,7 +22,11 @@ from tui.model.samples import (
     SemanticSample,
     ServerSample,
 )
-from tui.model.window import counter_increase, histogram_increase, in_window, quantile
+from tui.state.events import EventGrouper, LogEvent
+from tui.state.ingest import IngestTracker
+from tui.state.lifecycle import LogState
+from tui.state.owui_log import OwuiLogTracker
+from tui.state.window import counter_increase, histogram_increase, in_window, quantile
 
 PROBE_HISTORY = 360  # one hour at the default 10 s probe interval
 LOG_HISTORY = 2000  # events (a traceback is one event)

@@ -27,7 +27,7 @@ from tui.logs.failures import (
 )
 from tui.logs.parse import EXCEPTION_RE, Stats, parse_stats
 from tui.logs.tracebacks import TRACEBACK, Chain, ChainTracker
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 NOT_STARTED = "not-started"
 STARTING = "starting"

@@ -14,7 +14,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 
 from tui.logs.access import path_kind
-from tui.model.samples import LogLine
+from tui.samples import LogLine
 
 IDLE_S = 10.0  # no client request for this long, and nothing queued: the burst is over
 WINDOW_S = 300.0

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 
 from tui.logs import owui
 from tui.logs.owui import OwuiFinding, OwuiLogState, parse_owui_line
-from tui.model.samples import OwuiLogBatch
+from tui.samples import OwuiLogBatch
 
 EMBEDDED = "embeddings generated"
 STORED = ("Linked file ", "Reindexing completed")

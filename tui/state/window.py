@@ -13,7 +13,7 @@ import math
 from collections.abc import Callable, Sequence
 from itertools import pairwise
 
-from tui.model.samples import Histogram, MetricsSample
+from tui.samples import Histogram, MetricsSample
 
 
 def increase(values: Sequence[float]) -> float:
