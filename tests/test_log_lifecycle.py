@@ -213,9 +213,9 @@ def test_log_time_infers_the_year() -> None:
 
 
 def test_the_fast_gate_never_hides_a_milestone_or_fact() -> None:
-    from tui.state.lifecycle import _FACTS, _MILESTONES, MSG_START_RE
+    from tui.state.phases import FACTS, MILESTONES, MSG_START_RE
 
-    regexes = [r for _, r in _MILESTONES] + [r for _, r in _FACTS]
+    regexes = [r for _, r in MILESTONES] + [r for _, r in FACTS]
     seen = 0
     for path in sorted(FIXTURES.glob("*/*.log")):
         for raw in path.read_text(errors="replace").splitlines():
