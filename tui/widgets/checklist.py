@@ -9,8 +9,8 @@ from rich.text import Text
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
-from tui.rules.catalog import hms
 from tui.rules.result import CheckResult, worst_first
+from tui.widgets.format import hms
 from tui.widgets.panel import ScrollStatic
 from tui.widgets.styles import status_text
 
@@ -32,7 +32,7 @@ class Checklist(DataTable):
         ordered = worst_first(results)
         order = [r.id for r in ordered]
         if order != self._order:
-            # The order changed (a status moved): rebuild the 16 rows, keeping the cursor on its check.
+            # The order changed (a status moved): rebuild the rows (one per check), keeping the cursor on its check.
             current = self.result_at_cursor()
             self.clear()
             for r in ordered:

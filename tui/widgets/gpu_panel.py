@@ -8,9 +8,9 @@ from rich.text import Text
 
 from tui.samples import GpuDevice, VllmProcess
 from tui.state.store import Store
+from tui.widgets.format import spark
 from tui.widgets.panel import RenderPanel
 
-BLOCKS = "▁▂▃▄▅▆▇█"
 ROLE_LABEL = {"api-server": "API", "engine-core": "EngineCore", "worker": "Worker"}
 
 
@@ -28,15 +28,6 @@ def bar(used: int, total: int, width: int) -> Text:
     return text
 
 
-def spark(values: list[int], top: int, width: int) -> str:
-    """Memory history on an absolute 0..total scale (a full card reads as full blocks)."""
-    if not values or top <= 0:
-        return ""
-    step = max(1, len(values) // width) if len(values) > width else 1
-    points = values[::step][-width:]
-    return "".join(BLOCKS[min(len(BLOCKS) - 1, int(v / top * (len(BLOCKS) - 1) + 0.5))] for v in points)
-
-
 def _device_lines(
     store: Store, d: GpuDevice, procs: dict[int, VllmProcess], width: int, own: frozenset[int] | None = None
 ) -> list[Text]:
@@ -50,7 +41,7 @@ def _device_lines(
         lines.append(Text(f"{gib(d.used_bytes)} / {gib(d.total_bytes)} GiB used"))
         history = [u for _, u in store.gpu_memory.get(d.index, ())]
         if len(history) >= 2:
-            lines.append(Text(spark(history, d.total_bytes, width), style="cyan"))
+            lines.append(Text(spark(history, width, top=d.total_bytes, spread=True), style="cyan"))
     else:
         lines.append(Text(f"memory n/a ({d.reason('memory') or 'unknown'})", style="dim"))
     parts = [

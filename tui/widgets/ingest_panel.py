@@ -8,23 +8,8 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.state.store import Store
+from tui.widgets.format import hms, spark
 from tui.widgets.panel import RenderPanel
-
-BLOCKS = "▁▂▃▄▅▆▇█"
-
-
-def spark(values: list[float], width: int) -> str:
-    values = values[-width:]
-    top = max(values, default=0.0)
-    if top <= 0:
-        return "▁" * len(values)
-    return "".join(BLOCKS[min(7, int(v / top * 7 + 0.5))] for v in values)
-
-
-def _clock(t: float) -> str:
-    import time
-
-    return time.strftime("%H:%M:%S", time.localtime(t))
 
 
 def render_ingest(store: Store, width: int = 40) -> Table:
@@ -53,11 +38,11 @@ def render_ingest(store: Store, width: int = 40) -> Table:
     if burst is not None:
         err = sum(burst.errors.values())
         style = "red" if err else "green"
-        grid.add_row("burst", Text(f"since {_clock(burst.start)} · {burst.ok} ok · {err} err", style=style))
+        grid.add_row("burst", Text(f"since {hms(burst.start)} · {burst.ok} ok · {err} err", style=style))
     for b in list(ing.bursts)[-2:][::-1]:
         mean = f" · {b.mean_latency_s:.1f} s/req" if b.mean_latency_s is not None else ""
         err = sum(b.errors.values())
-        text = f"{_clock(b.start)} {b.requests} req in {b.duration_s:.0f} s{mean}" + (f" · {err} err" if err else "")
+        text = f"{hms(b.start)} {b.requests} req in {b.duration_s:.0f} s{mean}" + (f" · {err} err" if err else "")
         grid.add_row("done", Text(text, style="red" if err else ""))
     errors = [(label, n) for label, n in ing.totals.most_common() if not label.startswith("2")]
     for label, n in errors[:2]:

@@ -1,4 +1,4 @@
-"""Latency chart (key `c`, in place of the log): probe latency over time with a clock axis, drawn by plotext.
+"""Latency chart (key `g`, in place of the log): probe latency over time with a clock axis, drawn by plotext.
 
 plotext keeps global state, so it is only called from the UI thread, and only when the chart is
 shown and its data or size changed.

@@ -2,7 +2,7 @@
 
 A line-API view (only the visible rows are rendered, so 200 lines/s stay cheap). Keys while it
 has focus: ↑/↓/PgUp/PgDn/Home move the cursor, Enter folds or unfolds the traceback under it,
-End follows the tail again. App keys: `l` cycles the level filter, `o` shows/hides embedtop's own
+End follows the tail again. Dashboard keys: `v` cycles the level filter, `o` shows/hides embedtop's own
 requests (hidden by default: their URLs carry `embedtop=`).
 """
 

@@ -10,11 +10,11 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
-from tui.rules.catalog import hms
 from tui.rules.engine import Event
 from tui.rules.overview import OverviewRow
 from tui.rules.result import Status
 from tui.widgets.checklist import render_detail
+from tui.widgets.format import hms
 from tui.widgets.panel import ScrollStatic
 from tui.widgets.styles import human_bytes, status_text
 

@@ -10,9 +10,10 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline
 
 from tui.config import Config
-from tui.rules.catalog import expected_dims, hms
+from tui.rules.catalog import expected_dims
 from tui.state.store import Store
 from tui.state.window import percentiles
+from tui.widgets.format import hms
 from tui.widgets.panel import RenderPanel
 
 SPARK_POINTS = 120

@@ -6,9 +6,9 @@ from rich.table import Table
 from rich.text import Text
 
 from tui.config import Config
-from tui.rules.catalog import hms
 from tui.state import lifecycle
 from tui.state.store import Store
+from tui.widgets.format import hms
 from tui.widgets.panel import RenderPanel
 
 PHASE_STYLE = {
