@@ -2,16 +2,18 @@
 
 The next poll is scheduled from the *end* of the previous one, so a slow target can never pile
 up requests. Failures back off (×2 per failure, up to 4× the interval) so a dead server costs
-little, and a `trigger()` (the `p` key) runs a poll at once.
+little, and a `trigger()` (the `p` key) runs a poll at once. Every wait and time read goes through the
+injected `Clock` (tui/clock.py): tests step a `MockClock` instead of sleeping.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+
+from tui.clock import SYSTEM, Clock
 
 Collect = Callable[[], Awaitable[Any]]
 Sink = Callable[[Any], None]
@@ -28,6 +30,7 @@ class Poller:
         interval: float,
         max_backoff: float = 4.0,
         on_error: Callable[[str, BaseException], Any] | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.name = name
         self.collect = collect
@@ -35,6 +38,7 @@ class Poller:
         self.interval = interval
         self.max_backoff = max_backoff
         self.on_error = on_error
+        self.clock = clock
         self.failures = 0
         self.polls = 0
         self._wake = asyncio.Event()
@@ -75,7 +79,7 @@ class Poller:
         """Poll `after` seconds from now if running (the source says it has something new: what else comes
         in that time is read by the same poll); unlike `trigger()`, not while paused."""
         if self._running.is_set() and self._soon is None:
-            self._soon = time.monotonic() + after
+            self._soon = self.clock.monotonic() + after
             self._wake.set()
 
     def next_delay(self) -> float:
@@ -98,7 +102,7 @@ class Poller:
         return sample
 
     async def _wait_next(self) -> None:
-        deadline = time.monotonic() + self.next_delay()
+        deadline = self.clock.monotonic() + self.next_delay()
         while True:
             if self._manual:
                 self._manual = False
@@ -106,7 +110,7 @@ class Poller:
             remaining: float | None = None
             if self._running.is_set():
                 due = deadline if self._soon is None else min(deadline, self._soon)
-                remaining = due - time.monotonic()
+                remaining = due - self.clock.monotonic()
                 if remaining <= 0:
                     self._soon = None
                     return
@@ -115,8 +119,20 @@ class Poller:
             self._wake.clear()
             if self._manual:
                 continue
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._wake.wait(), remaining)
+            await self._sleep(remaining)
+
+    async def _sleep(self, seconds: float | None) -> None:
+        """Until `seconds` have passed on the clock (None: forever) or something sets `_wake`."""
+        if seconds is None:
+            await self._wake.wait()
+            return
+        woken = asyncio.ensure_future(self._wake.wait())
+        slept = asyncio.ensure_future(self.clock.sleep(seconds))
+        try:
+            await asyncio.wait((woken, slept), return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            woken.cancel()
+            slept.cancel()
 
     async def _loop(self) -> None:
         if not self._running.is_set():
