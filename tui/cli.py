@@ -1,4 +1,7 @@
-"""Command line: `embedtop watch|demo`, config precedence, and one-line errors for bad input.
+"""Command line: `embedtop watch|demo|check|export|diagnose|replay`, and one-line errors for bad input.
+
+The settings' flags and the help's list of environment variables are generated from
+`tui.config.SETTINGS` (tui/settings.py); only each command's own flags (OWN_FLAGS) are written here.
 
 Bad user input prints one line naming the problem and the fix and exits 2, never a traceback.
 A server that is down is not bad input: the dashboard opens and shows it red.
@@ -18,12 +21,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, NoReturn
 
 from tui import __version__
-from tui.config import Config, ConfigError, load_config, load_targets
+from tui.config import SETTINGS, Config, ConfigError, load_config, load_targets
+from tui.settings import add_flags, env_help, flag_values
 
 if TYPE_CHECKING:
     from tui.logs.owui import OwuiLogState
 
-EPILOG = """examples:
+EXAMPLES = """examples:
   embedtop demo                                   simulated vLLM + Qwen3-Embedding-4B, press f for faults
   embedtop demo --scenario wrong-dims             start in one fault (healthy, ingest, bad-base-url,
                                                   wrong-model, wrong-dims, slow, engine-dead, starting)
@@ -37,12 +41,21 @@ EPILOG = """examples:
   embedtop check --url http://127.0.0.1:8000 --json --wait 120   headless checklist for CI / healthchecks
   embedtop export --url http://127.0.0.1:8000 --listen 127.0.0.1:9464   Prometheus metrics of the checklist
   embedtop --config targets.toml                  several servers: one [[targets]] table each (see README)
-  embedtop demo --targets 3                       three demo targets: an overview tab and one tab each
+  embedtop demo --targets 3                       three demo targets: an overview tab and one tab each"""
 
-config: CLI flags > environment (EMBEDTOP_URL, EMBEDTOP_LOG, EMBEDTOP_DOCKER, EMBEDTOP_JOURNAL,
-EMBEDTOP_MODEL, EMBEDTOP_DIMS, EMBEDTOP_INTERVAL, EMBEDTOP_PROBE_INTERVAL, EMBEDTOP_TIMEOUT)
-> ~/.config/embedtop/config.toml.
-The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."""
+
+EPILOG = (
+    f"{EXAMPLES}\n\n{env_help(SETTINGS)}\n"
+    "The API key is read from $VLLM_API_KEY (or the variable named by --api-key-env); it is never shown."
+)
+# The flags that are no setting of tui.config (the settings' flags are generated from SETTINGS): each
+# command's own (--record and --export: watch and demo; --scenario … --targets: demo; --json: check and
+# diagnose; --wait: check; --listen: export; --recording: diagnose; --speed: replay). diagnose's --log and
+# --openwebui-log share a setting's name but take a saved file.
+OWN_FLAGS = frozenset(
+    {"-h", "--help", "--version", "--config", "--record", "--export", "--scenario", "--serve-only", "--port"}
+    | {"--targets", "--json", "--wait", "--listen", "--recording", "--speed"}
+)
 
 SUBCOMMANDS = ("watch", "demo", "diagnose", "check", "export", "replay")
 
@@ -59,65 +72,15 @@ def fail(message: str) -> NoReturn:
     raise SystemExit(2)
 
 
-def _common(p: argparse.ArgumentParser) -> None:
+def _common(p: argparse.ArgumentParser, command: str) -> None:
+    """What watch, demo, check and export share: --config, the settings' flags, --record and --export."""
     p.add_argument("--config", type=Path, help="TOML config file (default ~/.config/embedtop/config.toml)")
-    logs = p.add_mutually_exclusive_group()
-    logs.add_argument("--log", help="vLLM log file to follow (survives rotation, truncation, recreation)")
-    logs.add_argument("--docker", metavar="CONTAINER", help="follow `docker logs` of this container")
-    logs.add_argument("--journal", metavar="UNIT", help="follow `journalctl -u UNIT` (vLLM run by systemd)")
-    p.add_argument(
-        "--gpu",
-        help="GPUs to show: NVML (PCI-order) indices or UUIDs, e.g. 0,1 (default: CUDA_VISIBLE_DEVICES, else all)",
-    )
-    p.add_argument("--model", help="model id clients use (default: the first id /v1/models lists)")
-    p.add_argument("--dims", help="expected vector length (default: implied by the model id, e.g. 4B → 2560)")
-    p.add_argument("--interval", help="seconds between /health + /v1/models polls (default 5)")
-    p.add_argument("--probe-interval", dest="probe_interval", help="seconds between probe embeddings (default 10)")
-    p.add_argument(
-        "--semantic-interval",
-        dest="semantic_interval",
-        help="seconds between semantic probes: a query and two documents (default 300; key s runs one)",
-    )
-    p.add_argument("--timeout", help="HTTP timeout in seconds (default 5)")
+    add_flags(p, SETTINGS, command)
     p.add_argument("--record", help="append every sample and check change to this JSONL file (for replay)")
     p.add_argument(
         "--export",
         metavar="HOST:PORT",
         help="watch/demo: also serve the checklist as Prometheus metrics on HOST:PORT (as `embedtop export`)",
-    )
-    p.add_argument("--openwebui", help="Open WebUI URL for a read-only link: its embedding config and file status")
-    owui_logs = p.add_mutually_exclusive_group()
-    owui_logs.add_argument(
-        "--openwebui-log",
-        dest="openwebui_log",
-        metavar="FILE",
-        help="Open WebUI's log file to follow (its ingestion and retrieval failures feed the client checks)",
-    )
-    owui_logs.add_argument(
-        "--openwebui-docker",
-        dest="openwebui_docker",
-        metavar="CONTAINER",
-        help="follow `docker logs` of Open WebUI's container",
-    )
-    owui_logs.add_argument(
-        "--openwebui-journal",
-        dest="openwebui_journal",
-        metavar="UNIT",
-        help="follow `journalctl -u UNIT` (Open WebUI run by systemd)",
-    )
-    p.add_argument(
-        "--openwebui-data",
-        dest="openwebui_data",
-        metavar="DIR",
-        help="Open WebUI's DATA_DIR on this host: its Chroma store's collection widths, read-only",
-    )
-    p.add_argument(
-        "--openwebui-key-env",
-        dest="openwebui_key_env",
-        help="environment variable holding an Open WebUI admin API key or JWT (default OPENWEBUI_API_KEY)",
-    )
-    p.add_argument(
-        "--api-key-env", dest="api_key_env", help="environment variable holding the API key (default VLLM_API_KEY)"
     )
 
 
@@ -134,8 +97,7 @@ def build_parser() -> argparse.ArgumentParser:
     watch = sub.add_parser(
         "watch", help="watch a real vLLM server", epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    watch.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
-    _common(watch)
+    _common(watch, "watch")
     demo = sub.add_parser(
         "demo",
         help="run the built-in demo target and watch it",
@@ -155,7 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
         default=1,
         help="demo targets to run side by side, 1-9 (default 1); the first plays --scenario",
     )
-    _common(demo)
+    _common(demo, "demo")
     check = sub.add_parser(
         "check",
         help="headless: run the checks once (until every check has a verdict or --wait), print them, "
@@ -163,21 +125,19 @@ def build_parser() -> argparse.ArgumentParser:
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    check.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
     check.add_argument("--json", action="store_true", help="print JSON (schema: tui/check_schema.json)")
     check.add_argument(
         "--wait", type=float, default=30.0, help="seconds to keep polling while checks wait for data (default 30)"
     )
-    _common(check)
+    _common(check, "check")
     export = sub.add_parser(
         "export",
         help="headless: serve the checklist and key figures as Prometheus metrics",
         epilog=EPILOG,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    export.add_argument("--url", help="vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)")
     export.add_argument("--listen", default="127.0.0.1:9464", help="HOST:PORT for /metrics (default 127.0.0.1:9464)")
-    _common(export)
+    _common(export, "export")
     replay = sub.add_parser("replay", help="play a --record file back into the dashboard")
     replay.add_argument(
         "file", nargs="+", help="the recording (JSONL from --record); several (FILE.<name>.jsonl): one tab each"
@@ -200,27 +160,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _cli_values(args: argparse.Namespace) -> dict[str, Any]:
-    keys = (
-        "url",
-        "log",
-        "docker",
-        "journal",
-        "model",
-        "gpu",
-        "dims",
-        "interval",
-        "probe_interval",
-        "semantic_interval",
-        "timeout",
-        "api_key_env",
-        "openwebui",
-        "openwebui_key_env",
-        "openwebui_log",
-        "openwebui_docker",
-        "openwebui_journal",
-        "openwebui_data",
-    )
-    return {k: getattr(args, k, None) for k in keys}
+    return flag_values(args, SETTINGS)
 
 
 def demo_config(cfg: Config, url: str, cli: dict[str, Any]) -> Config:

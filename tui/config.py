@@ -1,5 +1,8 @@
 """Settings: CLI flags > environment (`EMBEDTOP_*`) > TOML file, validated into one `Config`.
 
+Each setting is declared once, as a field of `Config` with `setting(...)` (tui/settings.py): its flag,
+environment variable, TOML key, help and coercion all come from that one line. `SETTINGS` is the table.
+
 Bad input raises `ConfigError` with one line that names the problem and the fix; the CLI prints
 it and exits 2. The API key is read from the environment variable named by `api_key_env`
 (default `VLLM_API_KEY`) or the TOML file, and is never part of `repr()`.
@@ -13,10 +16,12 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
+
+from tui.settings import Setting, SettingError, coerce, setting, settings_of
 
 DEFAULT_CONFIG_PATH = Path("~/.config/embedtop/config.toml")
 
@@ -26,6 +31,10 @@ KNOWN_DIMS = {
     "qwen3-embedding-8b": 4096,
 }
 
+LOG = "log sources"  # the exclusive groups: "--log and --docker name two log sources"
+OWUI_LOG = "sources of Open WebUI's log"
+_ALL_BUT_DEMO = ("watch", "check", "export")  # the demo serves its own URL
+
 
 class ConfigError(Exception):
     """Bad user input: the message is one line with the problem and how to fix it."""
@@ -33,33 +42,102 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class Config:
-    """Everything the collectors, rules and app need to know about the target."""
+    """Everything the collectors, rules and app need to know about the target: one field per setting."""
 
-    url: str = "http://127.0.0.1:8000"
-    name: str | None = None  # the target's name in a multi-target config (default: HOST:PORT)
-    log: Path | None = None
-    docker: str | None = None  # follow `docker logs` of this container instead of a file
-    journal: str | None = None  # follow `journalctl -u` of this systemd unit instead of a file
-    model: str | None = None
-    dims: int | None = None
-    gpu: str | None = None  # NVML indices or UUIDs to show, comma-separated (default: CUDA_VISIBLE_DEVICES, else all)
-    interval: float = 5.0
-    probe_interval: float = 10.0
-    semantic_interval: float = 300.0  # the semantic probe (query + two documents), also on key `s`
-    timeout: float = 5.0
-    fail_after: int = 2  # consecutive bad observations before a passing check turns warn/fail
-    pass_after: int = 2  # consecutive good observations before a red check turns green
-    latency_warn_ms: float = 1000.0
-    latency_fail_ms: float = 5000.0
-    api_key_env: str = "VLLM_API_KEY"
-    openwebui: str | None = None  # Open WebUI base URL for the optional read-only link
-    openwebui_key_env: str = "OPENWEBUI_API_KEY"
-    openwebui_key: str | None = field(default=None, repr=False)
-    openwebui_log: Path | None = None  # Open WebUI's own log, followed live (like --log)
-    openwebui_docker: str | None = None  # … or `docker logs` of Open WebUI's container
-    openwebui_journal: str | None = None  # … or `journalctl -u` of its systemd unit
-    openwebui_data: Path | None = None  # Open WebUI's DATA_DIR on this host: its vector store, read-only
-    api_key: str | None = field(default=None, repr=False)
+    url: str = setting(
+        "http://127.0.0.1:8000",
+        "vLLM base URL, e.g. http://127.0.0.1:8000 (no /v1)",
+        per_target=True,
+        commands=_ALL_BUT_DEMO,
+    )
+    name: str | None = setting(
+        None, "the target's name in a multi-target config (default: HOST:PORT)", flag=False, env=False, per_target=True
+    )
+    log: Path | None = setting(  # noqa: RUF009 - setting() is dataclasses.field()
+        None, "vLLM log file to follow (survives rotation, truncation, recreation)", per_target=True, exclusive=LOG
+    )
+    docker: str | None = setting(
+        None, "follow `docker logs` of this container", per_target=True, metavar="CONTAINER", exclusive=LOG
+    )
+    journal: str | None = setting(
+        None, "follow `journalctl -u UNIT` (vLLM run by systemd)", per_target=True, metavar="UNIT", exclusive=LOG
+    )
+    model: str | None = setting(None, "model id clients use (default: the first id /v1/models lists)", per_target=True)
+    dims: int | None = setting(
+        None, "expected vector length (default: implied by the model id, e.g. 4B → 2560)", per_target=True
+    )
+    gpu: str | None = setting(
+        None, "GPUs to show: NVML (PCI-order) indices or UUIDs, e.g. 0,1 (default: CUDA_VISIBLE_DEVICES, else all)"
+    )
+    interval: float = setting(5.0, "seconds between /health + /v1/models polls (default 5)")
+    probe_interval: float = setting(10.0, "seconds between probe embeddings (default 10)")
+    semantic_interval: float = setting(
+        300.0, "seconds between semantic probes: a query and two documents (default 300; key s runs one)"
+    )
+    timeout: float = setting(5.0, "HTTP timeout in seconds (default 5)")
+    fail_after: int = setting(
+        2, "consecutive bad observations before a passing check turns warn/fail", flag=False, env=False
+    )
+    pass_after: int = setting(2, "consecutive good observations before a red check turns green", flag=False, env=False)
+    latency_warn_ms: float = setting(
+        1000.0, "probe latency in ms (p95 of the recent probes) at which probe.latency warns", flag=False, env=False
+    )
+    latency_fail_ms: float = setting(
+        5000.0, "probe latency in ms (p95 of the recent probes) at which probe.latency fails", flag=False, env=False
+    )
+    api_key_env: str = setting(
+        "VLLM_API_KEY", "environment variable holding the API key (default VLLM_API_KEY)", per_target=True
+    )
+    openwebui: str | None = setting(
+        None, "Open WebUI URL for a read-only link: its embedding config and file status", per_target=True
+    )
+    openwebui_key_env: str = setting(
+        "OPENWEBUI_API_KEY",
+        "environment variable holding an Open WebUI admin API key or JWT (default OPENWEBUI_API_KEY)",
+        env=False,
+    )
+    openwebui_key: str | None = setting(
+        None,
+        "the Open WebUI key itself (rather: the variable openwebui_key_env names)",
+        flag=False,
+        env=False,
+        secret=True,
+    )
+    openwebui_log: Path | None = setting(  # noqa: RUF009 - setting() is dataclasses.field()
+        None,
+        "Open WebUI's log file to follow (its ingestion and retrieval failures feed the client checks)",
+        per_target=True,
+        metavar="FILE",
+        exclusive=OWUI_LOG,
+    )
+    openwebui_docker: str | None = setting(
+        None,
+        "follow `docker logs` of Open WebUI's container",
+        per_target=True,
+        metavar="CONTAINER",
+        exclusive=OWUI_LOG,
+    )
+    openwebui_journal: str | None = setting(
+        None,
+        "follow `journalctl -u UNIT` (Open WebUI run by systemd)",
+        per_target=True,
+        metavar="UNIT",
+        exclusive=OWUI_LOG,
+    )
+    openwebui_data: Path | None = setting(  # noqa: RUF009 - setting() is dataclasses.field()
+        None,
+        "Open WebUI's DATA_DIR on this host: its Chroma store's collection widths, read-only",
+        per_target=True,
+        metavar="DIR",
+    )
+    api_key: str | None = setting(
+        None,
+        "the API key itself (rather: the variable api_key_env names)",
+        flag=False,
+        env=False,
+        per_target=True,
+        secret=True,
+    )
 
     @property
     def label(self) -> str:
@@ -103,25 +181,18 @@ def implied_dims(model: str | None) -> int | None:
     return KNOWN_DIMS.get(model.rstrip("/").rsplit("/", 1)[-1].lower())
 
 
-_ENV = {
-    "url": "EMBEDTOP_URL",
-    "log": "EMBEDTOP_LOG",
-    "docker": "EMBEDTOP_DOCKER",
-    "journal": "EMBEDTOP_JOURNAL",
-    "model": "EMBEDTOP_MODEL",
-    "gpu": "EMBEDTOP_GPU",
-    "dims": "EMBEDTOP_DIMS",
-    "interval": "EMBEDTOP_INTERVAL",
-    "probe_interval": "EMBEDTOP_PROBE_INTERVAL",
-    "semantic_interval": "EMBEDTOP_SEMANTIC_INTERVAL",
-    "timeout": "EMBEDTOP_TIMEOUT",
-    "api_key_env": "EMBEDTOP_API_KEY_ENV",
-    "openwebui": "EMBEDTOP_OPENWEBUI",
-    "openwebui_log": "EMBEDTOP_OPENWEBUI_LOG",
-    "openwebui_docker": "EMBEDTOP_OPENWEBUI_DOCKER",
-    "openwebui_journal": "EMBEDTOP_OPENWEBUI_JOURNAL",
-    "openwebui_data": "EMBEDTOP_OPENWEBUI_DATA",
-}
+SETTINGS: tuple[Setting, ...] = settings_of(Config)
+BY_NAME = {s.name: s for s in SETTINGS}
+# What names one server: a multi-target config sets these per target, never on the command line.
+TARGET_KEYS = tuple(s.name for s in SETTINGS if s.per_target)
+MAX_TARGETS = 16
+
+
+def _group(name: str) -> tuple[str, ...]:
+    return tuple(s.name for s in SETTINGS if s.exclusive == name)
+
+
+EXCLUSIVE = {name: _group(name) for name in (LOG, OWUI_LOG)}  # the settings of which at most one is set
 
 
 def normalize_url(raw: str, flag: str = "--url") -> str:
@@ -163,7 +234,7 @@ def _read_toml(path: Path, explicit: bool) -> dict[str, Any]:
 
 
 def _check_keys(data: dict[str, Any], where: str, extra: tuple[str, ...] = ()) -> None:
-    known = {f.name for f in fields(Config)} | set(extra)
+    known = set(BY_NAME) | set(extra)
     unknown = sorted(set(data) - known)
     if unknown:
         raise ConfigError(f"{where} has unknown key(s) {', '.join(unknown)}: allowed are {', '.join(sorted(known))}")
@@ -171,40 +242,9 @@ def _check_keys(data: dict[str, Any], where: str, extra: tuple[str, ...] = ()) -
 
 def _coerce(name: str, value: Any, source: str) -> Any:
     try:
-        if name in ("dims", "fail_after", "pass_after"):
-            number = int(value)
-            if number <= 0:
-                raise ValueError
-            return number
-        if name in ("interval", "probe_interval", "semantic_interval", "timeout", "latency_warn_ms", "latency_fail_ms"):
-            number = float(value)
-            if not number > 0:
-                raise ValueError
-            return number
-    except (TypeError, ValueError, OverflowError):  # int(inf) overflows
-        raise ConfigError(f"{source} {name}={value!r} must be a positive number") from None
-    if name in ("log", "openwebui_log", "openwebui_data"):
-        if not isinstance(value, str | Path) or not str(value).strip():
-            raise ConfigError(f"{source} {name}={value!r} must be a file path")
-        return Path(str(value).strip()).expanduser()
-    if name in (
-        "url",
-        "name",
-        "model",
-        "api_key_env",
-        "api_key",
-        "docker",
-        "journal",
-        "gpu",
-        "openwebui_key_env",
-        "openwebui_key",
-        "openwebui_docker",
-        "openwebui_journal",
-    ):
-        if not isinstance(value, str) or not value.strip():
-            raise ConfigError(f"{source} {name}={value!r} must be a non-empty string")
-        return value.strip()
-    return value
+        return coerce(BY_NAME[name], value, source)
+    except SettingError as exc:
+        raise ConfigError(str(exc)) from None
 
 
 def check_log_path(path: Path, flag: str = "--log", example: str = "vllm.log") -> None:
@@ -213,27 +253,6 @@ def check_log_path(path: Path, flag: str = "--log", example: str = "vllm.log") -
         raise ConfigError(f"{flag} {str(path)!r} is a directory: pass the log file, e.g. {flag} {path}/{example}")
     if path.exists() and not os.access(path, os.R_OK):
         raise ConfigError(f"{flag} {str(path)!r} is not readable: fix its permissions or run as a user who can read it")
-
-
-MAX_TARGETS = 16
-# What names one server: a multi-target config sets these per target, never on the command line.
-TARGET_KEYS = (
-    "url",
-    "name",
-    "log",
-    "docker",
-    "journal",
-    "model",
-    "dims",
-    "api_key_env",
-    "api_key",
-    "openwebui",
-    "openwebui_log",
-    "openwebui_docker",
-    "openwebui_journal",
-    "openwebui_data",
-)
-OWUI_LOG_KEYS = ("openwebui_log", "openwebui_docker", "openwebui_journal")
 
 
 def load_config(
@@ -269,10 +288,10 @@ def load_targets(
     base: dict[str, Any] = {}
     for key, value in toml.items():
         base[key] = _coerce(key, value, f"{where}:")
-    shared: dict[str, Any] = {}
-    for key, var in _ENV.items():
-        if env.get(var):
-            shared[key] = (_coerce(key, env[var], f"environment {var}:"), f"environment {var}")
+    shared: dict[str, Any] = {}  # name → (value, where it came from)
+    for s in SETTINGS:
+        if s.env and env.get(s.env):
+            shared[s.name] = (_coerce(s.name, env[s.env], f"environment {s.env}:"), f"environment {s.env}")
     for key, value in cli.items():
         if value is not None:
             shared[key] = (_coerce(key, value, "flag"), "--" + key.replace("_", "-"))
@@ -295,12 +314,10 @@ def load_targets(
         if "url" not in table:
             raise ConfigError(f'{where} target #{i} has no url: add url = "http://HOST:PORT" to its table')
         merged = dict(base)
-        if any(k in table for k in ("log", "docker", "journal")):  # its own log source replaces the default
-            for key in ("log", "docker", "journal"):
-                merged.pop(key, None)
-        if any(k in table for k in OWUI_LOG_KEYS):  # the same for Open WebUI's log
-            for key in OWUI_LOG_KEYS:
-                merged.pop(key, None)
+        for group in EXCLUSIVE.values():  # a target's own log source replaces the default one
+            if any(k in table for k in group):
+                for key in group:
+                    merged.pop(key, None)
         for key, value in table.items():
             merged[key] = _coerce(key, value, f"{where} target #{i}:")
         merged.update({k: v for k, (v, _) in shared.items()})
@@ -324,14 +341,12 @@ def _finish(merged: dict[str, Any], env: dict[str, str]) -> Config:
     key_env = merged.get("api_key_env", Config.api_key_env)
     if env.get(key_env):
         merged["api_key"] = env[key_env]
-    given = [f"--{k}" for k in ("log", "docker", "journal") if merged.get(k) is not None]
-    if len(given) > 1:
-        raise ConfigError(f"{' and '.join(given)} name two log sources: pass only one")
+    for group, names in EXCLUSIVE.items():
+        given = [BY_NAME[k].flag or k for k in names if merged.get(k) is not None]
+        if len(given) > 1:
+            raise ConfigError(f"{' and '.join(given)} name two {group}: pass only one")
     if merged.get("log") is not None:
         check_log_path(merged["log"])
-    owui_given = ["--" + k.replace("_", "-") for k in OWUI_LOG_KEYS if merged.get(k) is not None]
-    if len(owui_given) > 1:
-        raise ConfigError(f"{' and '.join(owui_given)} name two sources of Open WebUI's log: pass only one")
     if merged.get("openwebui_log") is not None:
         check_log_path(merged["openwebui_log"], "--openwebui-log", "owui.log")
     data = merged.get("openwebui_data")
@@ -340,6 +355,6 @@ def _finish(merged: dict[str, Any], env: dict[str, str]) -> Config:
             f"--openwebui-data {str(data)!r} is not a directory: pass Open WebUI's DATA_DIR (the folder holding "
             "webui.db and vector_db/), e.g. the volume mounted at /app/backend/data"
         )
-    if merged.get("latency_fail_ms", 5000.0) < merged.get("latency_warn_ms", 1000.0):
+    if merged.get("latency_fail_ms", Config.latency_fail_ms) < merged.get("latency_warn_ms", Config.latency_warn_ms):
         raise ConfigError("latency_fail_ms must be at least latency_warn_ms")
     return Config(**merged)
