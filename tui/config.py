@@ -188,11 +188,10 @@ TARGET_KEYS = tuple(s.name for s in SETTINGS if s.per_target)
 MAX_TARGETS = 16
 
 
-def _group(name: str) -> tuple[str, ...]:
-    return tuple(s.name for s in SETTINGS if s.exclusive == name)
-
-
-EXCLUSIVE = {name: _group(name) for name in (LOG, OWUI_LOG)}  # the settings of which at most one is set
+# Each exclusive group (LOG, OWUI_LOG) → its settings, of which at most one is set.
+EXCLUSIVE = {
+    g: tuple(s.name for s in SETTINGS if s.exclusive == g) for g in dict.fromkeys(s.exclusive for s in SETTINGS) if g
+}
 
 
 def normalize_url(raw: str, flag: str = "--url") -> str:
