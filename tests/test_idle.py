@@ -10,13 +10,19 @@ import os
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
+from tui.clock import MockClock
 from tui.collectors.logtail import FileWatch, LogTail
 from tui.collectors.procs import FULL_SCAN_EVERY, HostCollector
 from tui.runtime.poller import Poller
+
+if TYPE_CHECKING:
+    from textual.pilot import Pilot
 
 linux = pytest.mark.skipif(not sys.platform.startswith("linux"), reason="inotify is Linux's")
 
@@ -75,26 +81,50 @@ def test_tail_says_when_a_partial_line_is_pending(tmp_path: Path) -> None:
 
 
 async def test_wake_polls_soon_once_and_not_while_paused() -> None:
+    clock = MockClock()
     polls: list[float] = []
 
     async def collect() -> object:
-        polls.append(time.monotonic())
+        polls.append(clock.monotonic())
         return None
 
-    p = Poller("log", collect, lambda s: None, interval=30.0)
+    p = Poller("log", collect, lambda s: None, interval=30.0, clock=clock)
     p.start()
-    await asyncio.sleep(0.05)
-    assert len(polls) == 1
-    start = time.monotonic()
-    p.wake(0.1)
-    p.wake(0.1)  # a burst of events: one poll
-    await asyncio.sleep(0.3)
-    assert len(polls) == 2 and polls[1] - start >= 0.09
+    await turns()
+    assert polls == [0.0]
+    clock.advance(1.0)
+    p.wake(0.25)
+    p.wake(0.25)  # a burst of events: one poll
+    await turns()
+    clock.advance(0.125)
+    await turns()
+    assert polls == [0.0]
+    clock.advance(0.125)
+    await turns()
+    assert polls == [0.0, 1.25]
+    clock.advance(10.0)
+    await turns()
+    assert polls == [0.0, 1.25]  # then asleep for the interval
     p.pause()
     p.wake()
-    await asyncio.sleep(0.1)
-    assert len(polls) == 2
+    clock.advance(60.0)
+    await turns()
+    assert polls == [0.0, 1.25]  # paused: a wake does not poll, nor does the end of the wait in progress
     await p.stop()
+
+
+async def until(pilot: Pilot[object], cond: Callable[[], object], timeout: float = 15.0) -> None:
+    """Wait (bounded) for a condition on a live app: real files, inotify and pollers on the real clock."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
+
+
+async def turns() -> None:
+    """Let the tasks the clock woke run until they wait again (loop turns, no wall time)."""
+    for _ in range(50):
+        await asyncio.sleep(0)
 
 
 @linux
@@ -114,10 +144,9 @@ async def test_watched_log_sleeps_when_quiet_and_reads_a_new_line_at_once(tmp_pa
             await pilot.pause(0.05)
         target, poller = app.targets[0], app.pollers["log"]
         assert target.log_watch is not None
-        await pilot.pause(2.5)  # the poll after the first lines, then asleep
-        assert poller.interval == LOG_IDLE_S
+        await until(pilot, lambda: poller.interval == LOG_IDLE_S)  # the poll after the first lines, then asleep
         n = poller.polls
-        await pilot.pause(3.0)
+        await pilot.pause(3.0)  # what is measured: a quiet watched log is not read in these 3 s (but a heartbeat)
         assert poller.polls - n <= 1
         before, t0 = app.store.log_lines_total, time.monotonic()
         with path.open("a") as fh:
@@ -128,10 +157,9 @@ async def test_watched_log_sleeps_when_quiet_and_reads_a_new_line_at_once(tmp_pa
         while app.store.log_lines_total == before and time.monotonic() - t0 < 2:
             await pilot.pause(0.01)
         assert app.store.log_lines_total > before and time.monotonic() - t0 < 0.6
-        await pilot.pause(0.3)
-        assert poller.interval == min(1.0, app.cfg.interval)  # the traceback may still grow
-        await pilot.pause(4.0)
-        assert not target.store.log_state.chains.open_chains and poller.interval == LOG_IDLE_S
+        await until(pilot, lambda: poller.interval == min(1.0, app.cfg.interval))  # the traceback may still grow
+        assert target.store.log_state.chains.open_chains
+        await until(pilot, lambda: not target.store.log_state.chains.open_chains and poller.interval == LOG_IDLE_S)
 
 
 async def test_log_without_a_watch_is_polled_every_second(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -147,9 +175,8 @@ async def test_log_without_a_watch_is_polled_every_second(tmp_path: Path, monkey
     path.write_text("INFO 12-01 10:00:00 [api_server.py:1] started\n")
     app = EmbedtopApp(Config(url="http://127.0.0.1:9", log=path, interval=5, probe_interval=30, timeout=1))
     async with app.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(3.5)
+        await until(pilot, lambda: "log" in app.pollers and app.pollers["log"].polls >= 3)
         assert app.targets[0].log_watch is None and app.pollers["log"].interval == 1.0
-        assert app.pollers["log"].polls >= 3
 
 
 def test_process_scan_reads_known_pids_between_full_scans(tmp_path: Path) -> None:
@@ -243,10 +270,11 @@ async def test_a_paused_dashboard_turns_stale_with_no_sample_arriving(tmp_path: 
                 assert time.monotonic() < deadline
                 await pilot.pause(0.05)
             await pilot.press("space")
-            limit = 3 * cfg.interval + cfg.timeout
-            await pilot.pause(limit + 1.0)
+            paused_at = time.monotonic()
+            await until(pilot, lambda: (r := app.result("api.reachable")) is not None and r.status == Status.STALE)
             r = app.result("api.reachable")
             assert r is not None and r.status == Status.STALE and "polling is paused" in r.summary
+            assert time.monotonic() - paused_at >= 3 * cfg.interval  # stale once its input is old, not at once
     finally:
         target.stop()
 
@@ -279,6 +307,7 @@ def test_a_panel_is_drawn_again_only_when_its_text_changed() -> None:
 async def test_a_flooded_log_is_read_once_a_second_not_once_a_write(tmp_path: Path) -> None:
     from tui.app import EmbedtopApp
     from tui.config import Config
+    from tui.runtime.target import LOG_IDLE_S
 
     path = tmp_path / "vllm.log"
     path.write_text("INFO 12-01 10:00:00 [api_server.py:1] started\n")
@@ -287,13 +316,14 @@ async def test_a_flooded_log_is_read_once_a_second_not_once_a_write(tmp_path: Pa
         deadline = time.monotonic() + 10
         while app.targets[0].log_watch is None and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        await pilot.pause(2.5)
-        poller, before = app.pollers["log"], app.store.log_lines_total
+        poller = app.pollers["log"]
+        await until(pilot, lambda: poller.interval == LOG_IDLE_S)  # the first lines read, then asleep
+        before = app.store.log_lines_total
         n = poller.polls
         for i in range(60):  # 20 writes a second for 3 s
             with path.open("a") as fh:
                 fh.write(f"INFO 12-01 10:00:01 [x.py:1] line {i}\n")
             await pilot.pause(0.05)
-        await pilot.pause(1.2)
+        await until(pilot, lambda: app.store.log_lines_total - before >= 60)
         assert app.store.log_lines_total - before == 60  # nothing lost
         assert poller.polls - n <= 6  # the first write wakes it, then the one-second cadence
