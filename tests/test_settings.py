@@ -56,8 +56,9 @@ def test_settings_are_the_config_fields() -> None:
     for s in SETTINGS:
         assert s.flag in (None, "--" + s.name.replace("_", "-")) and s.env in (None, "EMBEDTOP_" + s.name.upper())
         assert s.help and "\n" not in s.help
-    assert {s.name for s in SETTINGS if s.secret} == {"api_key", "openwebui_key"}
-    assert all(s.flag is None and s.env is None for s in SETTINGS if s.secret)
+    assert {s.name for s in SETTINGS if s.secret} == {"api_key", "openwebui_key", "openwebui_pgvector_dsn"}
+    # the keys are read from the variable another setting names; the pgvector DSN (a password inside) has its own
+    assert all(s.flag is None and s.env is None for s in SETTINGS if s.secret and s.name != "openwebui_pgvector_dsn")
 
 
 @pytest.mark.parametrize("s", SETTINGS, ids=lambda s: s.name)
@@ -159,7 +160,8 @@ def test_the_flag_surface_is_the_one_users_know() -> None:
         *("--api-key-env", "--config", "--dims", "--docker CONTAINER", "--export HOST:PORT", "--gpu", "--help"),
         *("--interval", "--journal UNIT", "--log", "--model", "--openwebui", "--openwebui-data DIR"),
         *("--openwebui-docker CONTAINER", "--openwebui-journal UNIT", "--openwebui-key-env"),
-        *("--openwebui-log FILE", "--probe-interval", "--record", "--semantic-interval", "--timeout"),
+        *("--openwebui-log FILE", "--openwebui-pgvector-dsn DSN", "--probe-interval", "--record"),
+        *("--semantic-interval", "--timeout"),
     ]
     assert surface["watch"] == sorted([*common, "--url"])
     assert surface["demo"] == sorted([*common, "--port", "--scenario", "--serve-only", "--targets"])

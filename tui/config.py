@@ -130,6 +130,15 @@ class Config:
         per_target=True,
         metavar="DIR",
     )
+    openwebui_pgvector_dsn: str | None = setting(
+        None,
+        "a read-only DSN of Open WebUI's pgvector store, postgresql://USER:PASSWORD@HOST:PORT/DB (rather in the "
+        "variable than on the command line): the vector column's width and each collection's (pip install "
+        "'embedtop[pgvector]')",
+        per_target=True,
+        metavar="DSN",
+        secret=True,
+    )
     api_key: str | None = setting(
         None,
         "the API key itself (rather: the variable api_key_env names)",
