@@ -22,7 +22,7 @@ from tui.collectors.gpu import NvmlCollector
 from tui.config import Config
 from tui.demo.fake_nvml import FakeNvml
 from tui.logs.parse import parse_line
-from tui.rules.engine import Checklist
+from tui.rules.shown import ShownChecklist
 from tui.samples import (
     Histogram,
     HostSample,
@@ -56,7 +56,7 @@ def main() -> None:
     ap.add_argument("--days", type=float, default=7.0)
     args = ap.parse_args()
     cfg = Config(url="http://127.0.0.1:8000", log="/var/log/vllm.log", model="Qwen3-Embedding-4B", dims=2560)
-    store, checklist = Store(), Checklist(cfg)
+    store, checklist = Store(), ShownChecklist(cfg)
     nvml = FakeNvml("healthy", worker_pid=os.getpid())
     gpu = NvmlCollector(nvml)
     t0 = time.time() - args.days * 86400

@@ -6,6 +6,7 @@ from pathlib import Path
 
 from tui.logs.parse import parse_line
 from tui.samples import (
+    ErrorKind,
     GpuDevice,
     GpuProcess,
     GpuSample,
@@ -161,7 +162,7 @@ def frozen_store(scenario: str, log_path: Path | None = None) -> Store:
                 500,
                 0.013,
                 error="EngineCore encountered an issue. See stack trace (above) for the root cause.",
-                error_kind="http",
+                error_kind=ErrorKind.HTTP_STATUS,
             )
         )
     else:

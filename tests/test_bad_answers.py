@@ -14,6 +14,7 @@ from tests.loopback import Handler
 from tui.collectors.http_util import MAX_BODY, client_headers
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
+from tui.samples import ErrorKind
 
 
 def reply(body: bytes, status: str = "200 OK", ctype: str = "application/json", extra: str = "") -> Handler:
@@ -42,7 +43,7 @@ async def test_a_one_gigabyte_body_is_cut_at_the_read_limit(serve) -> None:
     s = serve(huge)
     start = time.monotonic()
     sample = await probe(f"http://127.0.0.1:{s.port}", timeout=5)
-    assert not sample.ok and sample.error_kind == "body" and "larger than" in (sample.error or "")
+    assert not sample.ok and sample.error_kind == ErrorKind.BODY and "larger than" in (sample.error or "")
     assert sent["bytes"] < 64 * MAX_BODY  # we stopped reading: the server did not get to send 1 GB
     assert time.monotonic() - start < 15
 
@@ -58,7 +59,7 @@ async def test_a_trickle_is_cut_by_the_overall_deadline(serve) -> None:
     start = time.monotonic()
     sample = await probe(f"http://127.0.0.1:{s.port}", timeout=1.0)
     took = time.monotonic() - start
-    assert sample.error_kind == "transport" and "trickling" in (sample.error or "") and took < 6
+    assert sample.error_kind == ErrorKind.TIMEOUT and "trickling" in (sample.error or "") and took < 6
 
 
 async def test_wrong_content_type_and_wrong_vector_count(serve) -> None:
@@ -97,4 +98,4 @@ async def test_html_and_truncated_json_from_a_proxy(serve) -> None:
     assert sample.http_status == 502 and "HTML page" in (sample.error or "")
     cut = serve(reply(b'{"object":"list","data":[{"embedding":[0.1,'))
     sample = await probe(f"http://127.0.0.1:{cut.port}")
-    assert sample.error_kind == "body"
+    assert sample.error_kind == ErrorKind.BODY

@@ -14,6 +14,7 @@ import pytest
 from tui.collectors.probe import ProbeCollector
 from tui.collectors.server import ServerCollector
 from tui.demo.target import DemoTarget
+from tui.samples import ErrorKind
 
 
 def free_port() -> int:
@@ -74,13 +75,15 @@ async def test_connection_refused() -> None:
         s = await ServerCollector(c, url, 2).collect()
         p = await ProbeCollector(c, url, 2, lambda: None).collect()
     assert not s.reachable and "refused" in (s.health.error or "")
-    assert p.error_kind == "transport" and "refused" in (p.error or "")
+    assert p.error_kind == ErrorKind.REFUSED and "refused" in (p.error or "")
+    assert s.health.error_kind == ErrorKind.REFUSED
 
 
 async def test_hung_server_times_out(silent_port: int) -> None:
     async with httpx.AsyncClient() as c:
         s = await ServerCollector(c, f"http://127.0.0.1:{silent_port}", 0.5).collect()
     assert not s.reachable and "no answer within 0.5s" in (s.health.error or "")
+    assert s.health.error_kind == ErrorKind.TIMEOUT
     assert (s.health.latency_s or 0) < 3
 
 
@@ -90,7 +93,8 @@ async def test_html_server(html_server: str) -> None:
         p = await ProbeCollector(c, html_server, 2, lambda: "m").collect()
     assert s.health.status == 200 and "html" in s.health.content_type
     assert s.models is None and "not an OpenAI model list" in (s.models_error or "")
-    assert p.error_kind == "body" and not p.ok
+    assert s.models_error_kind == ErrorKind.BODY and s.models_status == 200
+    assert p.error_kind == ErrorKind.BODY and not p.ok
 
 
 async def test_api_key_is_sent_as_bearer(demo: DemoTarget) -> None:

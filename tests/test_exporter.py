@@ -17,7 +17,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from tui.config import Config
 from tui.demo.target import DemoTarget
 from tui.exporter import serve
-from tui.rules.catalog import SPECS
+from tui.rules.checks import SPECS
 
 
 def free_port() -> int:

@@ -26,10 +26,10 @@ from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.rules.catalog import probe_model
-from tui.rules.engine import Checklist
 from tui.rules.result import CheckResult, Status
+from tui.rules.shown import ShownChecklist
 from tui.state.store import Store
+from tui.state.target_facts import probe_model
 
 pytestmark = pytest.mark.real
 
@@ -73,7 +73,7 @@ class Watch:
             pass_after=2,
         )
         self.store = Store()
-        self.checklist = Checklist(self.cfg)
+        self.checklist = ShownChecklist(self.cfg)
         self.results: dict[str, CheckResult] = {}
         self._stop = asyncio.Event()
         self._task: asyncio.Task | None = None
@@ -100,7 +100,7 @@ class Watch:
                 self.store.apply(sample)
                 if sample.ok:
                     self.store.apply(await probe.collect())
-                self.results = {r.id: r for r in self.checklist.update(self.store)}
+                self.results = {r.id: r for r in self.checklist.update(self.store, time.time())}
                 await asyncio.sleep(max(0.0, INTERVAL - (time.monotonic() - started)))
         tail.close()
 

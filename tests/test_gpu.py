@@ -18,7 +18,7 @@ from tui.collectors.procs import HostCollector, role_of, serve_args
 from tui.config import Config
 from tui.demo import fake_nvml
 from tui.demo.fake_nvml import FakeNvml, GiB
-from tui.rules.catalog import evaluate
+from tui.rules.checks import evaluate
 from tui.rules.result import Status
 from tui.samples import HttpResult, MetricsSample, ServerSample
 from tui.state.store import Store
@@ -27,7 +27,7 @@ CFG = Config(url="http://127.0.0.1:8011", model="Qwen3-Embedding-4B")
 
 
 def checks(store: Store) -> dict:
-    return {r.id: r for r in evaluate(store, CFG)}
+    return {r.id: r for r in evaluate(store, CFG, time.time())}
 
 
 # ---------------------------------------------------------------- the fake is faithful

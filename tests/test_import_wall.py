@@ -14,7 +14,7 @@ def test_core_layers_do_not_import_textual() -> None:
     code = (
         "import sys\n"
         "import tui.collectors.server, tui.collectors.probe, tui.collectors.logtail, tui.collectors.gpu\n"
-        "import tui.state.store, tui.rules.catalog, tui.demo.target, tui.runtime.poller, tui.config\n"
+        "import tui.state.store, tui.rules.checks, tui.demo.target, tui.runtime.poller, tui.config\n"
         "assert 'textual' not in sys.modules, sorted(m for m in sys.modules if m.startswith('textual'))\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True, cwd=ROOT, timeout=60)

@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import CAPTURES, capture
 from tui.config import Config
 from tui.logs.parse import parse_line
-from tui.rules.catalog import evaluate
+from tui.rules.checks import evaluate
 from tui.rules.result import Status
 from tui.samples import HttpResult, LogBatch, MetricsSample, ServerSample
 from tui.state.ingest import IDLE_S, IngestTracker, path_kind
@@ -36,7 +36,7 @@ def replay(phase: str, store: Store, per_second: int = 19) -> float:
 
 
 def checks(store: Store) -> dict:
-    return {r.id: r for r in evaluate(store, CFG)}
+    return {r.id: r for r in evaluate(store, CFG, time.time())}
 
 
 def test_path_kinds() -> None:
@@ -153,6 +153,10 @@ def test_openwebui_config_and_files_parsing() -> None:
         ]
     )
     assert [(f.name, f.status, f.error) for f in files] == [("new.txt", "failed", "boom"), ("old.txt", "completed", "")]
+    # A failed file's error is classified by Open WebUI's failure catalog (what the client checks read).
+    width = "400: Collection expecting embedding with dimension of 2560, got 1024"
+    (failed,) = parse_files([{"id": "c", "filename": "c.txt", "data": {"status": "failed", "error": width}}])
+    assert failed.error_id == "owui.dims_chroma" and files[0].error_id == ""
 
 
 def _linked(url: str, model: str, files: tuple = ()) -> Store:
@@ -167,16 +171,19 @@ def _linked(url: str, model: str, files: tuple = ()) -> Store:
 
 
 def test_openwebui_link_checks() -> None:
+    from tui.collectors.openwebui import error_id
     from tui.samples import OwuiFile
 
     r = checks(_linked("http://127.0.0.1:8011", "Qwen3-Embedding-4B"))
     assert r["client.base_url"].status == Status.FAIL and "has no /v1" in r["client.base_url"].summary
     r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen/Qwen3-Embedding-4B"))
     assert r["client.model_name"].status == Status.FAIL and "'Qwen3-Embedding-4B'" in r["client.model_name"].fix
-    dims = OwuiFile("f", "a.txt", "failed", "Collection expecting embedding with dimension of 2560, got 1024")
+    dims_error = "Collection expecting embedding with dimension of 2560, got 1024"
+    dims = OwuiFile("f", "a.txt", "failed", dims_error, error_id=error_id(dims_error))
     r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B", (dims,)))
     assert r["client.dimensions"].status == Status.FAIL and "Reindex" in r["client.dimensions"].fix
-    down = OwuiFile("f", "b.txt", "failed", "Cannot connect to host 127.0.0.1:8011 ssl:default [Connect call failed]")
+    down_error = "Cannot connect to host 127.0.0.1:8011 ssl:default [Connect call failed]"
+    down = OwuiFile("f", "b.txt", "failed", down_error, error_id=error_id(down_error))
     r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B", (down,)))
     assert r["client.base_url"].status == Status.FAIL and "host.docker.internal" in r["client.base_url"].fix
     r = checks(_linked("http://127.0.0.1:8011/v1", "Qwen3-Embedding-4B"))

@@ -20,10 +20,11 @@ from tui.demo.fake_nvml import FakeNvml
 from tui.demo.target import H200, DemoTarget
 from tui.headless import MULTI_SCHEMA_PATH, SCHEMA_PATH, run_checks
 from tui.logs.parse import parse_line
-from tui.rules.catalog import evaluate
-from tui.rules.overview import overview_row, target_gpu_bytes, target_processes
+from tui.rules.checks import evaluate
+from tui.rules.overview import overview_row
 from tui.rules.result import Status
 from tui.samples import GpuDevice, GpuProcess, GpuSample, HostSample, LogBatch, VllmProcess
+from tui.state.processes import target_gpu_bytes, target_processes
 from tui.state.store import Store
 
 GiB = 1024**3
@@ -148,7 +149,7 @@ def test_two_servers_on_one_host_each_own_their_tree() -> None:
     assert {p.pid for p in target_processes(store, a) or ()} == {100, 101, 102}
     assert {p.pid for p in target_processes(store, b) or ()} == {200, 201, 202}
     assert target_gpu_bytes(store, a) == 20 * GiB and target_gpu_bytes(store, b) == 60 * GiB
-    checks = {r.id: r for r in evaluate(store, b)}
+    checks = {r.id: r for r in evaluate(store, b, time.time())}
     assert "pid 202" in checks["gpu.model_resident"].summary and "60.0 GiB" in checks["gpu.model_resident"].summary
     # A remote URL or a port no API server here listens on: not known, never a guess.
     assert target_processes(store, Config(url="http://10.9.9.9:8000")) is None
@@ -169,9 +170,9 @@ def test_server_without_gpu_memory_is_not_credited_with_anothers() -> None:
     from tui.samples import HttpResult, ServerSample
 
     store.apply(ServerSample(1.0, "http://127.0.0.1:8000", HttpResult(200)))
-    r = {x.id: x for x in evaluate(store, Config(url="http://127.0.0.1:8000"))}["gpu.model_resident"]
+    r = {x.id: x for x in evaluate(store, Config(url="http://127.0.0.1:8000"), time.time())}["gpu.model_resident"]
     assert r.status == Status.FAIL and "no vLLM process holds GPU memory" in r.summary
-    r = {x.id: x for x in evaluate(store, Config(url="http://127.0.0.1:8001"))}["gpu.model_resident"]
+    r = {x.id: x for x in evaluate(store, Config(url="http://127.0.0.1:8001"), time.time())}["gpu.model_resident"]
     assert r.status == Status.PASS
 
 
@@ -483,7 +484,7 @@ def test_a_restart_is_history_and_a_death_is_a_failure_of_its_own_target() -> No
     a, b = Config(url="http://127.0.0.1:8000"), Config(url="http://127.0.0.1:8001")
 
     def verdict(store: Store, cfg: Config):
-        return {r.id: r for r in evaluate(store, cfg)}["vllm.process"]
+        return {r.id: r for r in evaluate(store, cfg, time.time())}["vllm.process"]
 
     # Target A restarts its engine (new pids for the same roles): passing, the restart in the evidence.
     store = Store()
@@ -515,13 +516,13 @@ def test_our_dead_api_server_is_not_replaced_by_another_servers() -> None:
     store.apply(_host((a_api, a_core, a_worker, b_api, b_core), t=1.0))
     orphan_core, orphan_worker = _proc(101, "engine-core", 1), _proc(102, "worker", 101)
     store.apply(_host((orphan_core, orphan_worker, b_api, b_core), gone=(a_api,)))
-    r = {x.id: x for x in evaluate(store, a)}["vllm.process"]
+    r = {x.id: x for x in evaluate(store, a, time.time())}["vllm.process"]
     assert r.status == Status.FAIL and "engine processes were left running" in r.summary, r
     assert "kill 101 102" in r.fix and "200" not in r.fix
 
 
 def test_which_urls_point_at_this_host_without_dns() -> None:
-    from tui.rules.overview import is_local
+    from tui.state.processes import is_local
 
     here = HostSample(
         1.0, 5.0, GiB, 8 * GiB, 0, 0, (_proc(100, "api-server", 1, 8000),), (), "gpu-7", ("10.0.0.5", "fd00::5")

@@ -37,7 +37,7 @@ from tui.collectors.owuilog import owui_log_source
 from tui.collectors.owuistore import read_chroma
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.rules.catalog import evaluate
+from tui.rules.checks import evaluate
 from tui.rules.result import Status
 from tui.state.store import Store
 
@@ -110,7 +110,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert store.ingest.totals["200 POST /v1/embeddings"] >= sum(chunks) + 1  # + KB create (+ the query)
         assert not [label for label in store.ingest.totals if not label.startswith("200")]
         cfg = Config(url=url, log=vlog, model="Qwen3-Embedding-4B")
-        results = {r.id: r for r in evaluate(store, cfg)}
+        results = {r.id: r for r in evaluate(store, cfg, time.time())}
         for check in ("client.base_url", "client.model_name", "ingest.errors", "ingest.stalled"):
             assert results[check].status == Status.PASS, (check, results[check].summary)
 
@@ -123,7 +123,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert link.files and link.files[0].status == "completed"
         store.apply(link)
         linked = Config(url=url, log=vlog, model="Qwen3-Embedding-4B", openwebui=owui)
-        results = {r.id: r for r in evaluate(store, linked)}
+        results = {r.id: r for r in evaluate(store, linked, time.time())}
         for check in ("client.base_url", "client.model_name", "client.dimensions"):
             assert results[check].status == Status.PASS, (check, results[check].summary)
         # (c) the clean ingest headless, with every Open WebUI source: no failing client or ingest check.
@@ -172,7 +172,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
             assert status == "failed"
         deadline = time.monotonic() + 15
         while time.monotonic() < deadline:
-            results = {r.id: r for r in evaluate(store, cfg)}
+            results = {r.id: r for r in evaluate(store, cfg, time.time())}
             if results["client.base_url"].status == Status.FAIL:
                 break
             await asyncio.sleep(0.5)
@@ -186,7 +186,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert link.embedding_url == url and link.files[0].status == "failed"
         assert "404" in link.files[0].error and "/embeddings" in link.files[0].error
         store.apply(link)
-        base = {r.id: r for r in evaluate(store, linked)}["client.base_url"]
+        base = {r.id: r for r in evaluate(store, linked, time.time())}["client.base_url"]
         assert base.status == Status.FAIL and "Open WebUI's base URL has no /v1" in base.summary
 
         # Open WebUI's own log, followed as the dashboard does, names the same mistake from its side.
@@ -195,7 +195,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         try:
             own = Store()  # Open WebUI's log alone
             own.apply(follower.read())
-            seen = {r.id: r for r in evaluate(own, Config(url=url, openwebui_log=owui_log))}
+            seen = {r.id: r for r in evaluate(own, Config(url=url, openwebui_log=owui_log), time.time())}
             assert seen["client.base_url"].status == Status.FAIL, seen["client.base_url"].summary
             assert "owui.embed_not_found_path" in seen["client.base_url"].summary
             assert seen["client.base_url"].evidence[0].startswith("Open WebUI log line ")
@@ -233,7 +233,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
             deadline = time.monotonic() + 15
             while time.monotonic() < deadline:
                 own.apply(await follower.collect())
-                base = {r.id: r for r in evaluate(own, live)}["client.base_url"]
+                base = {r.id: r for r in evaluate(own, live, time.time())}["client.base_url"]
                 if "owui.cannot_connect" in base.summary:
                     break
                 await asyncio.sleep(0.5)
@@ -254,7 +254,7 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         assert not link.in_flight
         only_link = Store()
         only_link.apply(link)
-        base = {r.id: r for r in evaluate(only_link, linked)}["client.base_url"]
+        base = {r.id: r for r in evaluate(only_link, linked, time.time())}["client.base_url"]
         assert base.status == Status.FAIL and f"posts to port {closed}, the server listens on {port}" in base.summary
 
         # Headless, as a user runs it: `embedtop check … --openwebui-log OWUI_LOG --json`.
@@ -342,7 +342,9 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
             logged.apply(follower.read())
         finally:
             follower.close()
-        dims_log = {r.id: r for r in evaluate(logged, Config(url=url, openwebui_log=owui_log))}["client.dimensions"]
+        dims_log = {r.id: r for r in evaluate(logged, Config(url=url, openwebui_log=owui_log), time.time())}[
+            "client.dimensions"
+        ]
         assert dims_log.status == Status.FAIL, (status, dims_log.summary)
         assert "384" in dims_log.summary and "128" in dims_log.summary, dims_log.summary
     finally:

@@ -21,7 +21,7 @@ from tui.collectors.owuilog import owui_log_source
 from tui.config import Config, ConfigError, load_targets
 from tui.demo.target import DemoTarget
 from tui.headless import run_check
-from tui.rules.catalog import evaluate
+from tui.rules.checks import evaluate
 from tui.rules.result import Status
 from tui.samples import OwuiLogBatch
 from tui.state.store import Store
@@ -37,7 +37,7 @@ def owui_lines(path: Path) -> list[str]:
 
 
 def judged(store: Store, cfg: Config) -> dict:
-    return {r.id: r for r in evaluate(store, cfg)}
+    return {r.id: r for r in evaluate(store, cfg, time.time())}
 
 
 def fed(*paths: Path, cfg: Config | None = None) -> tuple[Store, Config]:

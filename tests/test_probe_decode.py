@@ -7,6 +7,7 @@ import math
 from tests.conftest import captured_answer
 from tui.collectors.http_util import Answer, error_message
 from tui.collectors.probe import decode_embedding
+from tui.samples import ErrorKind
 
 
 def test_real_single_string_answer() -> None:
@@ -26,7 +27,7 @@ def test_real_error_bodies_are_decoded() -> None:
     }
     for rel, (status, text) in cases.items():
         p = decode_embedding(captured_answer(rel), "m")
-        assert not p.ok and p.http_status == status and p.error_kind == "http"
+        assert not p.ok and p.http_status == status and p.error_kind == ErrorKind.HTTP_STATUS
         assert text in (p.error or ""), (rel, p.error)
 
 
@@ -46,7 +47,7 @@ def test_html_page() -> None:
 
 def test_truncated_json() -> None:
     p = decode_embedding(_answer(b'{"data":[{"embedding":[0.1,0.2'), "m")
-    assert p.error_kind == "body" and not p.ok
+    assert p.error_kind == ErrorKind.BODY and not p.ok
 
 
 def test_nan_and_zero_vectors() -> None:
@@ -68,11 +69,13 @@ def test_empty_data_and_base64() -> None:
 
 
 def test_transport_error_passes_through() -> None:
-    a = Answer(None, "", b"", 0.1, error="connection refused (nothing listens on that port)")
+    a = Answer(
+        None, "", b"", 0.1, error="connection refused (nothing listens on that port)", error_kind=ErrorKind.REFUSED
+    )
     p = decode_embedding(a, "m")
-    assert p.error_kind == "transport" and "refused" in (p.error or "")
+    assert p.error_kind == ErrorKind.REFUSED and "refused" in (p.error or "")
 
 
 def test_oversized_body_is_not_parsed() -> None:
     a = Answer(200, "application/json", b"[" * 10, 0.1, truncated=True)
-    assert decode_embedding(a, "m").error_kind == "body"
+    assert decode_embedding(a, "m").error_kind == ErrorKind.BODY

@@ -16,9 +16,9 @@ from tests.conftest import FIXTURES
 from tests.loopback import Handler, Server
 from tui.collectors.probe import ProbeCollector
 from tui.config import Config
-from tui.rules.catalog import evaluate
+from tui.rules.checks import evaluate
 from tui.rules.result import Status
-from tui.samples import HttpResult, ModelInfo, ProbeSample, ServerSample
+from tui.samples import ErrorKind, HttpResult, ModelInfo, ProbeSample, ServerSample
 from tui.state.store import Store
 
 HTTP = FIXTURES / "http"
@@ -63,7 +63,7 @@ def checks_for(sample: ProbeSample, dims: int | None = None) -> dict[str, object
     store.apply(ServerSample(sample.t, "http://x", HttpResult(200), version="0.32.0", models=MODELS))
     store.apply(sample)
     cfg = Config(url="http://x", model="Qwen3-Embedding-4B", dims=dims)
-    return {r.id: r for r in evaluate(store, cfg)}
+    return {r.id: r for r in evaluate(store, cfg, time.time())}
 
 
 # case → (HTTP status, text in the decoded error or None, probe.status, text in the fix or None)
@@ -138,14 +138,14 @@ async def test_garbage_json(replay) -> None:
     body = b'{"object":"list","data":[{"embedding":[0.1,0.2'
     raw = b"HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: %d\r\n\r\n%s" % (len(body), body)
     sample = await probe_against(replay(raw).url)
-    assert sample.http_status == 200 and sample.error_kind == "body"
+    assert sample.http_status == 200 and sample.error_kind == ErrorKind.BODY
     result = checks_for(sample)["probe.status"]
     assert result.status == Status.FAIL and "not an OpenAI embedding list" in result.fix
 
 
 async def test_hung_server_times_out(replay) -> None:
     sample = await probe_against(replay(b"", hang=True).url, timeout=0.5)
-    assert sample.http_status is None and sample.error_kind == "transport" and "0.5" in (sample.error or "")
+    assert sample.http_status is None and sample.error_kind == ErrorKind.TIMEOUT and "0.5" in (sample.error or "")
 
 
 async def test_connection_refused() -> None:
@@ -153,4 +153,4 @@ async def test_connection_refused() -> None:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     sample = await probe_against(f"http://127.0.0.1:{port}")
-    assert sample.error_kind == "transport" and "refused" in (sample.error or "")
+    assert sample.error_kind == ErrorKind.REFUSED and "refused" in (sample.error or "")

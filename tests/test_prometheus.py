@@ -81,7 +81,7 @@ def test_every_alert_names_its_check_and_points_at_embedtop_check() -> None:
         "EmbedtopIngestionStalled",
         "EmbedtopGpuMemoryFullWhileQueueing",
     } <= names
-    from tui.rules.catalog import SPECS
+    from tui.rules.checks import SPECS
 
     ids = {s.id for s in SPECS}
     for rule in alerts:

@@ -159,7 +159,7 @@ def test_real_port_in_use_failure_is_diagnosed(vllm: RealVllm, tmp_path: Path) -
 
 async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: RealVllm) -> None:
     from tui.config import Config
-    from tui.rules.catalog import evaluate
+    from tui.rules.checks import evaluate
     from tui.rules.result import Status
     from tui.samples import ServerSample
     from tui.state.store import Store
@@ -187,10 +187,10 @@ async def test_probe_semantic_long_input_and_metrics_on_the_real_server(vllm: Re
     assert isinstance(second, ServerSample) and first.metrics is not None and second.metrics is not None
     assert first.metrics.ok and second.metrics.ok and second.metrics.start_time
     # 384-dim vectors under the name Qwen3-Embedding-4B: other weights behind the name.
-    wrong = {r.id: r for r in evaluate(store, Config(url=vllm.url, model="Qwen3-Embedding-4B"))}
+    wrong = {r.id: r for r in evaluate(store, Config(url=vllm.url, model="Qwen3-Embedding-4B"), time.time())}
     assert wrong["probe.dimensions"].status == Status.FAIL and "384" in wrong["probe.dimensions"].summary
     # With --dims 384 the green path: every probe check passes, the semantic one included.
-    good = {r.id: r for r in evaluate(store, Config(url=vllm.url, model="Qwen3-Embedding-4B", dims=384))}
+    good = {r.id: r for r in evaluate(store, Config(url=vllm.url, model="Qwen3-Embedding-4B", dims=384), time.time())}
     for check in ("api.reachable", "api.models", "probe.status", "probe.dimensions", "probe.values", "probe.semantic"):
         assert good[check].status == Status.PASS, (check, good[check].summary)
     assert store.semantic is not None and store.semantic.related > store.semantic.unrelated + 0.05
@@ -229,8 +229,8 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
     from tui.config import Config
     from tui.demo.fake_nvml import FakeNvml
     from tui.demo.target import H200, DemoTarget
-    from tui.rules.overview import target_processes
     from tui.rules.result import Status
+    from tui.state.processes import target_processes
     from tui.widgets.overview import OverviewTable
 
     nvml = FakeNvml("healthy", card=H200, count=2)

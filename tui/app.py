@@ -28,9 +28,9 @@ from textual.widgets import DataTable, Footer, Header, TabbedContent, TabPane
 
 from tui import __version__
 from tui.config import Config
-from tui.rules.engine import Checklist as ChecklistState
 from tui.rules.overview import overview_row
 from tui.rules.result import CheckResult, Status
+from tui.rules.shown import ShownChecklist as ChecklistState
 from tui.runtime.poller import Poller
 from tui.runtime.target import TargetRun
 from tui.samples import ServerSample
@@ -329,6 +329,7 @@ class EmbedtopApp(App[None]):
     def _to_every_target(self, sample: Any) -> None:
         devices = getattr(sample, "devices", None)
         if devices and self._host is not None:  # NVML names a PID the process scan does not know: look again
+            self._host.watch_gpu_pids(p.pid for d in devices for p in (d.processes or ()))  # which exist here
             unknown = {p.pid for d in devices for p in (d.processes or ())} - self._host.known
             if unknown and unknown != self._unknown_gpu_pids:  # once per new set (a PID from another namespace
                 self._host.rescan()  # never shows up here)

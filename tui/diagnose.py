@@ -20,7 +20,7 @@ from tui.logs.split import LineSplitter
 from tui.state.lifecycle import Finding, LogState, RunSummary
 
 CHUNK = 1024 * 1024
-SERVER_CHECKS = ("vllm.startup", "vllm.engine")
+SERVER_CHECKS = (catalog.STARTUP_CHECK, catalog.ENGINE_CHECK)
 
 
 class NotALog(ValueError):

@@ -21,10 +21,10 @@ from prometheus_client import CollectorRegistry, Gauge, Histogram, start_http_se
 from tui import __version__
 from tui.config import Config
 from tui.headless import Rounds
-from tui.rules.catalog import SPECS, evaluate
-from tui.rules.overview import target_processes
+from tui.rules.checks import SPECS, evaluate
 from tui.rules.result import CheckResult, Status
 from tui.state import lifecycle
+from tui.state.processes import target_processes
 from tui.state.store import Store
 
 STATUS_VALUE = {
@@ -107,10 +107,15 @@ class Exporter:
                 self.check.labels(cfg.label, spec.id).set(STATUS_VALUE[Status.UNKNOWN])
         self._last_probe: dict[str, float] = {}
 
-    def update(self, cfg: Config, store: Store, results: list[CheckResult] | None = None) -> None:
-        """`results`: what the dashboard shows (with its hysteresis); headless, the raw verdict of `store`."""
+    def update(
+        self, cfg: Config, store: Store, results: list[CheckResult] | None = None, now: float | None = None
+    ) -> None:
+        """`results`: what the dashboard shows (with its hysteresis); headless, the raw verdict of `store` at `now`."""
         name = cfg.label
-        for result in results if results is not None else evaluate(store, cfg):
+        if results is None:
+            assert now is not None, "the raw verdict is judged at a time"
+            results = evaluate(store, cfg, now)
+        for result in results:
             self.check.labels(name, result.id).set(STATUS_VALUE[result.status])
         self.up.labels(name).set(1 if store.server is not None and store.server.ok else 0)
         p = store.probe
@@ -158,7 +163,7 @@ async def _poll(exporter: Exporter, cfg: Config, nvml: Any, rounds: int | None) 
         while rounds is None or done < rounds:
             started = time.monotonic()
             await collectors.round(semantic=done % max(1, int(cfg.semantic_interval / cfg.interval)) == 0)
-            exporter.update(cfg, store)
+            exporter.update(cfg, store, now=time.time())
             done += 1
             await asyncio.sleep(max(0.0, cfg.interval - (time.monotonic() - started)))
 

@@ -31,9 +31,11 @@ from tui.collectors.probe import ProbeCollector
 from tui.collectors.procs import HostCollector
 from tui.collectors.server import ServerCollector
 from tui.config import Config
-from tui.rules.catalog import BY_CHECK_ID, evaluate, probe_model, probe_root
-from tui.rules.result import CheckResult, Status
+from tui.rules.checks import BY_CHECK_ID, evaluate
+from tui.rules.result import CheckResult, Status, severity
+from tui.state.processes import gpu_pids
 from tui.state.store import Store
+from tui.state.target_facts import probe_model, probe_root
 
 SCHEMA_ID = "embedtop-check/1"
 SCHEMA_PATH = Path(__file__).with_name("check_schema.json")
@@ -125,6 +127,7 @@ class Rounds:
         if self.owui_store is not None:
             store.apply(await self.owui_store.collect())
         store.apply(await asyncio.to_thread(self.gpu.collect))
+        self.host.watch_gpu_pids(gpu_pids(store.gpu))  # which of NVML's PIDs exist here: in the host sample
         store.apply(await asyncio.to_thread(self.host.collect))
         sample = await self.server.collect()
         store.apply(sample)
@@ -144,7 +147,7 @@ async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
         while True:
             rounds += 1
             await collectors.round()
-            results = evaluate(store, cfg)
+            results = evaluate(store, cfg, time.time())
             pending = [r.id for r in results if r.pending]
             left = wait - (time.monotonic() - start)
             if not pending or left <= 0:
@@ -218,8 +221,7 @@ def render_multi(cfgs: list[Config], verdicts: list[Verdict]) -> str:
 
 def render_text(cfg: Config, verdict: Verdict, title: str = "") -> str:
     lines = [f"{title}embedtop check {cfg.url} — {verdict.rounds} round(s), {verdict.elapsed_s:.1f} s"]
-    order = {Status.FAIL: 0, Status.WARN: 1}
-    for r in sorted(verdict.results, key=lambda r: order.get(r.status, 2)):
+    for r in sorted(verdict.results, key=lambda r: severity(r.status)):
         lines.append(f"{MARK[r.status]}  {r.id:<20} {r.summary}")
         if r.status in (Status.FAIL, Status.WARN):
             lines.extend(f"        evidence: {e}" for e in r.evidence[:3])

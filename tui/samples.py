@@ -7,7 +7,26 @@ Times are wall-clock seconds (`time.time()`), so evidence can show when somethin
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Any
+
+
+class ErrorKind(StrEnum):
+    """What kind of failure a sample's `error` describes, set by the collector beside the message (rules read
+    this, never the message's words)."""
+
+    REFUSED = "refused"  # nothing listens on the port
+    TIMEOUT = "timeout"  # connected (or connecting) but no complete answer in time
+    TLS = "tls"  # the TLS handshake failed (https to a plain-http port, a bad certificate)
+    DNS = "dns"  # the host name does not resolve
+    HTTP_STATUS = "http_status"  # an answer with an error status (the status is in the sample)
+    BODY = "body"  # an answer whose body is not what the endpoint returns
+    OTHER = "other"  # another transport failure (a dropped connection, …)
+
+    @property
+    def transport(self) -> bool:
+        """No HTTP answer at all (the request did not complete)."""
+        return self not in (ErrorKind.HTTP_STATUS, ErrorKind.BODY)
 
 
 @dataclass(frozen=True)
@@ -28,6 +47,7 @@ class HttpResult:
     body_excerpt: str = ""
     error: str | None = None
     latency_s: float | None = None
+    error_kind: ErrorKind | None = None
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,7 @@ class MetricsSample:
     success: dict[str, float] = field(default_factory=dict)  # request_success_total by finished_reason
     http_embeddings: dict[str, float] = field(default_factory=dict)  # http_requests_total by 2xx/4xx/5xx
     histograms: dict[str, Histogram] = field(default_factory=dict)  # e2e, queue
+    error_kind: ErrorKind | None = None
 
     @property
     def ok(self) -> bool:
@@ -69,6 +90,8 @@ class ServerSample:
     version: str | None = None
     models: tuple[ModelInfo, ...] | None = None
     models_error: str | None = None
+    models_error_kind: ErrorKind | None = None
+    models_status: int | None = None  # the HTTP status /v1/models answered (when it answered)
     metrics: MetricsSample | None = None  # None: not scraped this poll (down, or scraped < 1 interval ago)
 
     @property
@@ -89,7 +112,7 @@ class ProbeSample:
     http_status: int | None
     latency_s: float | None
     error: str | None = None
-    error_kind: str | None = None  # "transport", "http", "body"
+    error_kind: ErrorKind | None = None
     dims: int | None = None
     norm: float | None = None
     finite: bool | None = None
@@ -118,6 +141,7 @@ class SemanticSample:
     tokens: int | None = None
     inputs: int = 3
     pairs: tuple[tuple[float, float], ...] = ()  # (related, unrelated) per query; related/unrelated are the means
+    error_kind: ErrorKind | None = None
 
     @property
     def ok(self) -> bool:
@@ -247,6 +271,7 @@ class OwuiFile:
     updated: float = 0.0
     knowledge_id: str = ""  # the knowledge base it was uploaded into (meta.data.knowledge_id), if known
     created: float = 0.0
+    error_id: str = ""  # the entry of Open WebUI's failure catalog (tui.logs.owui) its error matches, if any
 
 
 @dataclass(frozen=True)
@@ -276,6 +301,7 @@ class OwuiSample:
     files: tuple[OwuiFile, ...] = ()
     knowledge: tuple[OwuiKnowledge, ...] = ()  # GET /api/v1/knowledge/ with its files' counts
     in_flight: tuple[OwuiFile, ...] = ()  # every pending / processing file of the latest page (oldest first)
+    error_kind: ErrorKind | None = None
 
     @property
     def ok(self) -> bool:
@@ -359,6 +385,7 @@ class HostSample:
     gone: tuple[VllmProcess, ...] = ()  # vLLM processes seen last poll and gone now
     hostname: str = ""  # this host's name and interface addresses: which target URLs point here
     addresses: tuple[str, ...] = ()
+    visible_pids: tuple[int, ...] = ()  # of the GPU processes' PIDs the scan was given, those that exist here
 
     @property
     def ok(self) -> bool:

@@ -1,4 +1,5 @@
-"""Shared HTTP plumbing: one request with a body size limit, and transport errors as short text.
+"""Shared HTTP plumbing: one request with a body size limit, and transport errors as short text with their
+kind (`ErrorKind`: what the rules read).
 
 Never raises for anything the server or the network does. Redirects are not followed, so the API
 key never travels to another host.
@@ -14,11 +15,13 @@ from typing import Any
 
 import httpx
 
+from tui.samples import ErrorKind
+
 # Every request embedtop sends carries `?embedtop=<what>`: uvicorn's access log prints the query
 # string, so the log panel and the ingestion figures can leave our own traffic out. vLLM ignores
 # unknown query parameters.
 MARKER = "embedtop"
-MAX_BODY = 8 * 1024 * 1024
+MAX_BODY = 8 * 1024 * 1024  # far above a 4096-dim embedding answer (~90 KB) or a /metrics page (~70 KB)
 
 
 def make_client(url: str, headers: dict[str, str]) -> httpx.AsyncClient:
@@ -34,7 +37,7 @@ def client_headers(api_key: str | None, agent: str) -> dict[str, str]:
     headers = {"User-Agent": agent}
     if api_key:
         headers["Authorization"] = f"Bearer {api_key}"
-    return headers  # far above a 4096-dim embedding answer (~90 KB) or a /metrics page (~70 KB)
+    return headers
 
 
 @dataclass(frozen=True)
@@ -47,6 +50,7 @@ class Answer:
     latency_s: float
     error: str | None = None
     truncated: bool = False
+    error_kind: ErrorKind | None = None  # set with `error`
 
     def json(self) -> Any:
         """Parsed JSON body; raises ValueError on anything else."""
@@ -68,29 +72,27 @@ def _chain(exc: BaseException) -> list[BaseException]:
     return seen
 
 
-def describe_error(exc: BaseException, timeout: float) -> str:
-    """A one-line, secret-free description of a transport failure."""
+def describe_error(exc: BaseException, timeout: float) -> tuple[ErrorKind, str]:
+    """The kind of a transport failure and a one-line, secret-free description of it."""
     chain = _chain(exc)
     text = " | ".join(str(e) for e in chain).lower()
     if any(isinstance(e, ConnectionRefusedError) for e in chain):
         text += " connection refused"
     if isinstance(exc, httpx.ConnectTimeout):
-        return f"connect timed out after {timeout:g}s"
+        return ErrorKind.TIMEOUT, f"connect timed out after {timeout:g}s"
     if isinstance(exc, httpx.TimeoutException):
-        return f"no answer within {timeout:g}s (server hung or overloaded)"
+        return ErrorKind.TIMEOUT, f"no answer within {timeout:g}s (server hung or overloaded)"
     if isinstance(exc, httpx.ConnectError):
         if "refused" in text:
-            return "connection refused (nothing listens on that port)"
+            return ErrorKind.REFUSED, "connection refused (nothing listens on that port)"
         if "name or service not known" in text or "nodename nor servname" in text or "name resolution" in text:
-            return "host name does not resolve"
+            return ErrorKind.DNS, "host name does not resolve"
         if "ssl" in text or "tls" in text or "certificate" in text:
-            return "TLS handshake failed (https to a plain-http port, or a bad certificate)"
-        return "cannot connect: " + (str(exc) or type(exc).__name__)
+            return ErrorKind.TLS, "TLS handshake failed (https to a plain-http port, or a bad certificate)"
+        return ErrorKind.OTHER, "cannot connect: " + (str(exc) or type(exc).__name__)
     if isinstance(exc, httpx.RemoteProtocolError):
-        return "server closed the connection without a valid HTTP answer"
-    if isinstance(exc, httpx.HTTPError):
-        return f"{type(exc).__name__}: {exc}"[:200]
-    return f"{type(exc).__name__}: {exc}"[:200]
+        return ErrorKind.OTHER, "server closed the connection without a valid HTTP answer"
+    return ErrorKind.OTHER, f"{type(exc).__name__}: {exc}"[:200]
 
 
 async def request(
@@ -133,9 +135,10 @@ async def request(
     except TimeoutError:
         took = time.perf_counter() - start
         error = f"the answer did not complete within {took:.0f} s (a stalled or trickling server)"
-        return Answer(None, "", b"", took, error=error)
+        return Answer(None, "", b"", took, error=error, error_kind=ErrorKind.TIMEOUT)
     except Exception as exc:  # every failure of the watched system is data
-        return Answer(None, "", b"", time.perf_counter() - start, error=describe_error(exc, timeout))
+        kind, error = describe_error(exc, timeout)
+        return Answer(None, "", b"", time.perf_counter() - start, error=error, error_kind=kind)
 
 
 def error_message(answer: Answer) -> str:

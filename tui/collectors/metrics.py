@@ -15,7 +15,7 @@ import time
 import httpx
 
 from tui.collectors.http_util import request
-from tui.samples import Histogram, MetricsSample
+from tui.samples import ErrorKind, Histogram, MetricsSample
 
 GAUGES = {
     "vllm:num_requests_running": "running",
@@ -80,9 +80,11 @@ def parse_metrics(text: str, t: float) -> MetricsSample:
                     elif suffix == "count":
                         counts[key] = counts.get(key, 0.0) + value
     except (ValueError, TypeError, KeyError, IndexError) as exc:
-        return MetricsSample(t, error=f"/metrics is not Prometheus text ({type(exc).__name__}: {exc})"[:200])
+        error = f"/metrics is not Prometheus text ({type(exc).__name__}: {exc})"[:200]
+        return MetricsSample(t, error=error, error_kind=ErrorKind.BODY)
     if not seen_vllm:
-        return MetricsSample(t, error="/metrics has no vllm:* series (not a vLLM server, or --disable-log-stats)")
+        error = "/metrics has no vllm:* series (not a vLLM server, or --disable-log-stats)"
+        return MetricsSample(t, error=error, error_kind=ErrorKind.BODY)
     histograms = {
         key: Histogram(tuple(sorted(per.items())), sums.get(key, 0.0), counts.get(key, 0.0))
         for key, per in buckets.items()
@@ -122,9 +124,9 @@ class MetricsCollector:
         answer = await request(self.client, "GET", f"{self.base_url}/metrics", self.timeout, MAX_BODY, tag="metrics")
         t = time.time()
         if answer.error:
-            return MetricsSample(t, error=answer.error)
+            return MetricsSample(t, error=answer.error, error_kind=answer.error_kind)
         if answer.status != 200:
-            return MetricsSample(t, error=f"/metrics answered HTTP {answer.status}")
+            return MetricsSample(t, error=f"/metrics answered HTTP {answer.status}", error_kind=ErrorKind.HTTP_STATUS)
         if answer.truncated:
-            return MetricsSample(t, error=f"/metrics is larger than {MAX_BODY // 2**20} MiB")
+            return MetricsSample(t, error=f"/metrics is larger than {MAX_BODY // 2**20} MiB", error_kind=ErrorKind.BODY)
         return parse_metrics(answer.body.decode("utf-8", "replace"), t)

@@ -19,7 +19,8 @@ from typing import Any
 import httpx
 
 from tui.collectors.http_util import request
-from tui.samples import OwuiFile, OwuiKnowledge, OwuiSample
+from tui.logs import owui as owui_catalog
+from tui.samples import ErrorKind, OwuiFile, OwuiKnowledge, OwuiSample
 
 MAX_FILES = 8
 
@@ -48,6 +49,12 @@ def parse_files(data: Any) -> tuple[OwuiFile, ...]:
     return all_files(data)[:MAX_FILES]
 
 
+def error_id(error: str) -> str:
+    """The entry of Open WebUI's failure catalog (tui/logs/owui_catalog.toml) a file's error matches, or ""."""
+    hit = owui_catalog.match(error) if error else None
+    return hit[0].id if hit is not None else ""
+
+
 def _time(value: Any) -> float:
     return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
 
@@ -65,15 +72,17 @@ def all_files(data: Any) -> tuple[OwuiFile, ...]:
         meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
         upload = meta.get("data") if isinstance(meta.get("data"), dict) else {}
         created = _time(item.get("created_at"))
+        error = _text(d.get("error"))[:300]
         files.append(
             OwuiFile(
                 id=_text(item.get("id")),
                 name=_text(item.get("filename")) or _text(meta.get("name")),
                 status=_text(d.get("status")),  # none before 0.6.23: unknown, not pending
-                error=_text(d.get("error"))[:300],
+                error=error,
                 updated=_time(item.get("updated_at")) or created,
                 knowledge_id=_text(upload.get("knowledge_id")),
                 created=created,
+                error_id=error_id(error),
             )
         )
     files.sort(key=lambda f: f.updated, reverse=True)
@@ -130,11 +139,13 @@ class OpenWebUICollector:
         if cfg.error or cfg.status != 200:
             why = cfg.error or f"HTTP {cfg.status}"
             hint = " (an admin API key or JWT is needed: --openwebui-key-env)" if cfg.status in (401, 403) else ""
-            return OwuiSample(t, url, error=f"GET /api/v1/retrieval/embedding → {why}{hint}")
+            kind = cfg.error_kind if cfg.error else ErrorKind.HTTP_STATUS
+            return OwuiSample(t, url, error=f"GET /api/v1/retrieval/embedding → {why}{hint}", error_kind=kind)
         try:
             config = parse_config(cfg.json())
         except ValueError:
-            return OwuiSample(t, url, error="/api/v1/retrieval/embedding did not answer JSON: is this Open WebUI?")
+            error = "/api/v1/retrieval/embedding did not answer JSON: is this Open WebUI?"
+            return OwuiSample(t, url, error=error, error_kind=ErrorKind.BODY)
         files_answer = await request(self.client, "GET", f"{url}/api/v1/files/", self.timeout, tag="owui")
         files: tuple[OwuiFile, ...] = ()
         if files_answer.status == 200:

@@ -24,7 +24,7 @@ from collections.abc import Callable
 import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
-from tui.samples import LongInputSample, ProbeSample, SemanticSample
+from tui.samples import ErrorKind, LongInputSample, ProbeSample, SemanticSample
 
 PROBE_TEXT = "embedtop probe: the harbour opens at six and the ferry leaves at seven."
 SEMANTIC_TASK = "Given a web search query, retrieve relevant passages that answer the query"
@@ -90,36 +90,41 @@ def _usage_tokens(data: dict) -> int | None:
     return value if isinstance(value, int) else None
 
 
-def _vectors(answer: Answer) -> tuple[list[list[float]] | None, dict | None, str | None, str | None]:
+def _vectors(answer: Answer) -> tuple[list[list[float]] | None, dict | None, str | None, ErrorKind | None]:
     """(vectors, parsed body, error, error kind) of an embeddings answer."""
     if answer.error:
-        return None, None, answer.error, "transport"
+        return None, None, answer.error, answer.error_kind or ErrorKind.OTHER
     if answer.status != 200:
-        return None, None, error_message(answer), "http"
+        return None, None, error_message(answer), ErrorKind.HTTP_STATUS
     if answer.truncated:
-        return None, None, f"the answer is larger than {len(answer.body) // 2**20} MiB: reading stopped there", "body"
+        return (
+            None,
+            None,
+            f"the answer is larger than {len(answer.body) // 2**20} MiB: reading stopped there",
+            ErrorKind.BODY,
+        )
     try:
         data = answer.json()
     except ValueError:
-        return None, None, error_message(answer), "body"
+        return None, None, error_message(answer), ErrorKind.BODY
     if not isinstance(data, dict):
-        return None, None, f"answer is not a JSON object: {answer.excerpt(80)!r}", "body"
+        return None, None, f"answer is not a JSON object: {answer.excerpt(80)!r}", ErrorKind.BODY
     if "error" in data or data.get("object") == "error":
         # vLLM 0.6.4–0.15 answer some failures with HTTP 200 and an error object.
-        return None, data, "HTTP 200 carrying an error: " + error_message(answer), "body"
+        return None, data, "HTTP 200 carrying an error: " + error_message(answer), ErrorKind.BODY
     items = data.get("data")
     if not isinstance(items, list) or not items:
-        return None, data, "answer has no `data` vectors", "body"
+        return None, data, "answer has no `data` vectors", ErrorKind.BODY
     vectors = []
     for item in items:
         vector = item.get("embedding") if isinstance(item, dict) else None
         if not isinstance(vector, list) or not vector:
             kind = "a base64 string" if isinstance(vector, str) else "missing"
-            return None, data, f"`data[{len(vectors)}].embedding` is {kind}, not a list of floats", "body"
+            return None, data, f"`data[{len(vectors)}].embedding` is {kind}, not a list of floats", ErrorKind.BODY
         try:
             vectors.append([float(v) for v in vector])
         except (TypeError, ValueError):
-            return None, data, f"`data[{len(vectors)}].embedding` holds non-numbers", "body"
+            return None, data, f"`data[{len(vectors)}].embedding` holds non-numbers", ErrorKind.BODY
     return vectors, data, None, None
 
 
@@ -157,18 +162,19 @@ def cosine(a: list[float], b: list[float]) -> float | None:
 
 def decode_semantic(answer: Answer, manual: bool = False) -> SemanticSample:
     """Score the query against the two documents. Never raises."""
-    vectors, data, error, _ = _vectors(answer)
+    vectors, data, error, kind = _vectors(answer)
     base = dict(t=time.time(), latency_s=answer.latency_s, manual=manual)
     if vectors is None:
-        return SemanticSample(**base, error=error)
+        return SemanticSample(**base, error=error, error_kind=kind)
     want = 3 * len(SEMANTIC_PAIRS)
     if len(vectors) != want:
-        return SemanticSample(**base, error=f"asked for {want} vectors, got {len(vectors)}")
+        return SemanticSample(**base, error=f"asked for {want} vectors, got {len(vectors)}", error_kind=ErrorKind.BODY)
     pairs = []
     for i in range(0, want, 3):
         related, unrelated = cosine(vectors[i], vectors[i + 1]), cosine(vectors[i], vectors[i + 2])
         if related is None or unrelated is None:
-            return SemanticSample(**base, error="vectors of different lengths, zero or not finite")
+            error = "vectors of different lengths, zero or not finite"
+            return SemanticSample(**base, error=error, error_kind=ErrorKind.BODY)
         pairs.append((related, unrelated))
     return SemanticSample(
         **base,

@@ -13,6 +13,7 @@ from __future__ import annotations
 import re
 import socket
 import time
+from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
@@ -94,6 +95,7 @@ class HostCollector:
         self._seen: dict[int, VllmProcess] = {}
         self._polls = 0
         self._rescan = True
+        self._gpu_pids: frozenset[int] = frozenset()
         self.full_scans = 0
         self._hostname = socket.gethostname()
         try:  # interface addresses (no DNS): a target URL with one of them is on this host
@@ -111,6 +113,10 @@ class HostCollector:
     def rescan(self) -> None:
         """Read the whole process table at the next poll."""
         self._rescan = True
+
+    def watch_gpu_pids(self, pids: Iterable[int]) -> None:
+        """The PIDs NVML reports on the GPUs (host PIDs): each poll records which of them exist here."""
+        self._gpu_pids = frozenset(pids)
 
     def collect(self) -> HostSample:
         now = time.time()
@@ -138,7 +144,12 @@ class HostCollector:
             gone=gone,
             hostname=self._hostname,
             addresses=self._addresses,
+            visible_pids=self._visible(alive),
         )
+
+    def _visible(self, known: set[int]) -> tuple[int, ...]:
+        """The watched GPU PIDs this PID namespace has (a vLLM process found here surely is one of them)."""
+        return tuple(sorted(pid for pid in self._gpu_pids if pid in known or psutil.pid_exists(pid)))
 
     def _refresh_known(self) -> list[VllmProcess] | None:
         """The known vLLM processes with fresh RSS / CPU / parent; None when one is gone (scan everything)."""

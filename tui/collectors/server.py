@@ -14,15 +14,17 @@ import httpx
 
 from tui.collectors.http_util import Answer, error_message, request
 from tui.collectors.metrics import MetricsCollector
-from tui.samples import HttpResult, ModelInfo, ServerSample
+from tui.samples import ErrorKind, HttpResult, ModelInfo, ServerSample
+
+ModelsError = tuple[str, ErrorKind]
 
 
-def parse_models(answer: Answer) -> tuple[tuple[ModelInfo, ...] | None, str | None]:
-    """`/v1/models` → model entries, or a readable error."""
+def parse_models(answer: Answer) -> tuple[tuple[ModelInfo, ...] | None, ModelsError | None]:
+    """`/v1/models` → model entries, or a readable error and its kind."""
     if answer.error:
-        return None, answer.error
+        return None, (answer.error, answer.error_kind or ErrorKind.OTHER)
     if answer.status != 200:
-        return None, f"HTTP {answer.status}: {error_message(answer)}"
+        return None, (f"HTTP {answer.status}: {error_message(answer)}", ErrorKind.HTTP_STATUS)
     try:
         data = answer.json()
         entries = data["data"]
@@ -35,7 +37,7 @@ def parse_models(answer: Answer) -> tuple[tuple[ModelInfo, ...] | None, str | No
             for item in entries
         )
     except (ValueError, KeyError, TypeError, AttributeError):
-        return None, f"/v1/models is not an OpenAI model list: {answer.excerpt(120)!r}"
+        return None, (f"/v1/models is not an OpenAI model list: {answer.excerpt(120)!r}", ErrorKind.BODY)
     return models, None
 
 
@@ -85,13 +87,13 @@ class ServerCollector:
             body_excerpt=health.excerpt(200),
             error=health.error,
             latency_s=health.latency_s,
+            error_kind=health.error_kind,
         )
         if health.status is None:
             self._version = None  # down: ask again once it answers
             return ServerSample(t=time.time(), url=self.base_url, health=result)
-        models, models_error = parse_models(
-            await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout, tag="models")
-        )
+        answer = await request(self.client, "GET", f"{self.base_url}/v1/models", self.timeout, tag="models")
+        models, models_error = parse_models(answer)
         metrics = await self.metrics.collect()
         started = metrics.start_time if metrics is not None and metrics.ok else None
         version = await self._version_now(health.status, started)
@@ -101,6 +103,8 @@ class ServerCollector:
             health=result,
             version=version,
             models=models,
-            models_error=models_error,
+            models_error=models_error[0] if models_error else None,
+            models_error_kind=models_error[1] if models_error else None,
+            models_status=answer.status,
             metrics=metrics,
         )

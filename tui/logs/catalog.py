@@ -2,7 +2,8 @@
 
 Each entry says what a log line means, why it happens and the fix (see the header of
 catalog.toml). tests/test_log_catalog.py runs every regex against the real capture or the
-exact vLLM text it quotes.
+exact vLLM text it quotes. The catalog also says which checklist item a stage's findings go to
+(`STARTUP_CHECK`, `ENGINE_CHECK`, `REQUESTS_CHECK`: ids tui/rules/checks declares).
 """
 
 from __future__ import annotations
@@ -37,7 +38,8 @@ class LogPattern:
     levels: str = "error"  # "error": ERROR/CRITICAL/unprefixed lines; "warning": those and WARNING; "info": INFO
     seen_in: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
-    check: str = ""  # request scope: the checklist item (default vllm.requests)
+    check: str = ""  # request scope: the checklist item (default REQUESTS_CHECK)
+    stage: str = ""  # "startup", "engine", "server" (either, by when) or "request": what fails
 
     def search(self, text: str) -> re.Match[str] | None:
         return first_match(self.regexes, text)
@@ -65,7 +67,7 @@ class AccessRule:
     meaning: str
     cause: str
     fix: str
-    check: str = "vllm.requests"  # the checklist item these requests belong to
+    check: str = ""  # the checklist item these requests belong to (the catalog's default: REQUESTS_CHECK)
     kinds: frozenset[str] = frozenset()  # path kinds (tui.logs.access.path_kind) instead of a prefix
 
 
@@ -92,12 +94,13 @@ def _pattern(entry: dict) -> LogPattern:
             seen_in=tuple(entry.get("seen_in", ())),
             examples=tuple(entry.get("examples", ())),
             check=entry.get("check", ""),
+            stage=entry["stage"],
         )
     except (KeyError, re.error) as exc:
         raise CatalogError(f"catalog entry {entry.get('id', '?')}: {exc}") from exc
 
 
-def _rule(entry: dict) -> AccessRule:
+def _rule(entry: dict, default_check: str) -> AccessRule:
     return AccessRule(
         id=entry["id"],
         statuses=frozenset(entry["statuses"]),
@@ -108,7 +111,7 @@ def _rule(entry: dict) -> AccessRule:
         meaning=entry["meaning"],
         cause=entry["cause"],
         fix=entry["fix"],
-        check=entry.get("check", "vllm.requests"),
+        check=entry.get("check", default_check),
         kinds=frozenset(entry.get("kinds", ())),
     )
 
@@ -122,12 +125,19 @@ def access_matches(rule: AccessRule, status: int, path: str) -> bool:
     return path.startswith(rule.path_prefix)
 
 
-def load(path: Path = CATALOG_PATH) -> tuple[tuple[LogPattern, ...], tuple[AccessRule, ...]]:
+def load(path: Path = CATALOG_PATH) -> tuple[tuple[LogPattern, ...], tuple[AccessRule, ...], dict[str, str]]:
+    """(patterns, access rules, the checklist item each stage's findings go to)."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return tuple(_pattern(e) for e in data.get("pattern", ())), tuple(_rule(e) for e in data.get("access", ()))
+    checks = {str(k): str(v) for k, v in data.get("checks", {}).items()}
+    requests = checks.get("requests", "")
+    patterns = tuple(_pattern(e) for e in data.get("pattern", ()))
+    return patterns, tuple(_rule(e, requests) for e in data.get("access", ())), checks
 
 
-PATTERNS, ACCESS_RULES = load()
+PATTERNS, ACCESS_RULES, STAGE_CHECKS = load()
+STARTUP_CHECK = STAGE_CHECKS["startup"]  # a server-scope finding before vLLM was ready
+ENGINE_CHECK = STAGE_CHECKS["engine"]  # a server-scope finding once it ran
+REQUESTS_CHECK = STAGE_CHECKS["requests"]  # a failed request (unless its entry names another check)
 _ERROR_PATTERNS = tuple(p for p in PATTERNS if p.levels == "error")
 _INFO_PATTERNS = tuple(p for p in PATTERNS if p.levels == "info")
 BY_ID = {p.id: p for p in PATTERNS} | {r.id: r for r in ACCESS_RULES}

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 
 from tui.logs import advice
-from tui.logs.catalog import LogPattern
+from tui.logs.catalog import STARTUP_CHECK, LogPattern
 from tui.logs.parse import EXCEPTION_RE
 from tui.logs.tracebacks import Chain, exception_text
 from tui.samples import LogLine
@@ -215,7 +215,7 @@ class RunFailures:
 
 def pattern_for(suspect: Suspect, check: str, version: str | None, context: str = "") -> LogPattern:
     """A catalog-shaped entry for a failure the catalog does not know, in vLLM's own words."""
-    startup = check == "vllm.startup"
+    startup = check == STARTUP_CHECK
     kind = "exception" if suspect.exc_type else "error"
     quote = suspect.text if len(suspect.text) <= 240 else suspect.text[:237] + "…"
     fix, _own = advice.fix_for(suspect.text, version, suspect.header + " " + context, suspect.consequence)
@@ -235,4 +235,5 @@ def pattern_for(suspect: Suspect, check: str, version: str | None, context: str 
         fix=fix,
         versions=version or "",
         generic=suspect.consequence,
+        stage="startup" if startup else "engine",
     )

@@ -93,6 +93,7 @@ class OwuiEntry:
     source: str
     generic: bool = False
     examples: tuple[str, ...] = ()
+    cleared_by: str = "embedded"  # the later line that shows it is over: "embedded" or "stored"
 
     def search(self, text: str) -> re.Match[str] | None:
         return first_match(self.regexes, text)
@@ -115,12 +116,15 @@ def load(path: Path = CATALOG_PATH) -> tuple[OwuiEntry, ...]:
                 e.get("source", ""),
                 bool(e.get("generic", False)),
                 tuple(e.get("examples", ())),
+                e.get("cleared_by", "embedded"),
             )
         )
     return tuple(entries)
 
 
 ENTRIES = load()
+BY_ID = {e.id: e for e in ENTRIES}
+CHECKS = tuple(dict.fromkeys(e.check for e in ENTRIES))  # the checklist items its findings go to, in its order
 # Most records are INFO chatter: a literal gate (words every entry's texts hold) keeps them cheap.
 _GATE = re.compile(
     r"dimension|dim \(|dims|message=|Cannot connect|certificate|SSL|[Pp]roxy|Timeout|hash|Duplicate|huggingface|"

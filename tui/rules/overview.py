@@ -1,99 +1,16 @@
-"""The overview of several targets: one row per target (worst check, probe p95, GPU memory, phase, load),
-and which vLLM processes on this host belong to a target.
-
-A target's processes are found by port: the `vllm serve` API server whose `--port` is the port of the
-target's URL (for a URL that points at this host: loopback, its name or an interface address), plus its
-descendants (EngineCore, workers). When no API server here has that port (a remote URL, docker port
-mapping, another PID namespace), the answer is None: "not known", never a guess.
-"""
+"""The overview of several targets: one row per target (worst check, probe p95, GPU memory, phase, load)."""
 
 from __future__ import annotations
 
-import ipaddress
 from dataclasses import dataclass
-from urllib.parse import urlsplit
 
 from tui.config import Config
-from tui.rules.result import CheckResult, Status, worst_first
-from tui.samples import HostSample, VllmProcess
+from tui.rules.result import NOTABLE, CheckResult, Status, worst_first
+from tui.state.processes import target_gpu_bytes
 from tui.state.store import Store
 from tui.state.window import percentiles
 
 P95_POINTS = 60  # the probe panel's sparkline window
-
-
-def is_local(host: str, sample: HostSample) -> bool:
-    """Does a URL's host name the machine the process scan ran on? Its name or one of its interface
-    addresses, or loopback — never a DNS lookup (this runs on the UI thread)."""
-    host = host.lower()
-    if host in ("localhost", "0.0.0.0", "::") or (sample.hostname and host == sample.hostname.lower()):
-        return True
-    try:
-        ip = ipaddress.ip_address(host)
-    except ValueError:
-        return False  # another name: not resolved here, so not known to be this host
-    return ip.is_loopback or str(ip) in sample.addresses
-
-
-def url_port(url: str) -> int:
-    parts = urlsplit(url)
-    return parts.port or (443 if parts.scheme == "https" else 80)
-
-
-def _tree(processes: list[VllmProcess], roots: set[int]) -> set[int]:
-    """The roots and their descendants (EngineCore is the API server's child, workers are EngineCore's)."""
-    mine = set(roots)
-    changed = True
-    while changed:
-        changed = False
-        for p in processes:
-            if p.pid not in mine and p.ppid in mine:
-                mine.add(p.pid)
-                changed = True
-    return mine
-
-
-def target_processes(store: Store, cfg: Config, strict: bool = False) -> list[VllmProcess] | None:
-    """This target's vLLM processes here, or None when unknown (no local API server on its port).
-
-    Surely ours: the API server on the target's port and its descendants, and processes the target's
-    own log names (`(EngineCore pid=N)`). Another port's API server and its descendants are not ours.
-    Engine processes that descend from no API server (orphans, or a launcher that is not vLLM's) are
-    counted as ours too — unless `strict` — when no other vLLM server runs here, or when ours has no
-    engine process of its own; otherwise (a complete tree of ours beside another server's) they are
-    left out."""
-    host = store.host
-    parts = urlsplit(cfg.url)
-    if host is None or not is_local(parts.hostname or "", host):
-        return None
-    port = url_port(cfg.url)
-    procs = list(host.processes)
-    api = [p for p in procs if p.role == "api-server"]
-    named = set(store.log_state.pids)
-    if not any(p.port == port for p in api):
-        # Our API server is not (or no longer) here. The processes our log names are still ours (orphans
-        # after its death); another server's tree never is, so it cannot stand in for ours.
-        mine = _tree(procs, {p.pid for p in procs if p.pid in named}) - _tree(procs, {p.pid for p in api})
-        return [p for p in procs if p.pid in mine] if mine else None
-    mine = _tree(procs, {p.pid for p in api if p.port == port} | {p.pid for p in procs if p.pid in named})
-    others = _tree(procs, {p.pid for p in api if p.port != port}) - mine
-    own_engine = any(p.role != "api-server" for p in procs if p.pid in mine)
-    if strict or (others and own_engine):
-        return [p for p in procs if p.pid in mine]
-    return [p for p in procs if p.pid not in others]
-
-
-def target_gpu_bytes(store: Store, cfg: Config) -> int | None:
-    """GPU memory NVML reports for the target's processes (None when unknown)."""
-    procs = target_processes(store, cfg)
-    gpu = store.gpu
-    if procs is None or gpu is None or not gpu.available:
-        return None
-    pids = {p.pid for p in procs}
-    held = [p.used_bytes for d in gpu.devices for p in d.processes or () if p.pid in pids]
-    if not held or any(b is None for b in held):
-        return None
-    return sum(b for b in held if b is not None)
 
 
 @dataclass(frozen=True)
@@ -114,7 +31,7 @@ class OverviewRow:
 
 def overview_row(cfg: Config, store: Store, results: list[CheckResult]) -> OverviewRow:
     ordered = worst_first(results)
-    bad = [r for r in ordered if r.status in (Status.FAIL, Status.WARN, Status.STALE)]
+    bad = [r for r in ordered if r.status in NOTABLE]
     latencies = store.probe_latencies_ms(P95_POINTS)
     p95 = percentiles(latencies, (0.95,))[0] if len(latencies) >= 2 else None
     probe = store.probe

@@ -24,12 +24,18 @@ class Status(StrEnum):
 _RANK = {Status.PASS: 0, Status.UNKNOWN: 1, Status.BLOCKED: 1, Status.STALE: 1, Status.WARN: 2, Status.FAIL: 3}
 
 
+def group_of(check_id: str) -> str:
+    """A check's group is the prefix of its id (`api.reachable` → `api`): one truth for the UI and the JSON."""
+    return check_id.split(".", 1)[0]
+
+
 @dataclass(frozen=True)
 class CheckResult:
     """One checklist item as evaluated now.
 
     `evidence` cites what triggered the finding (a response, a log line, a number) with its time;
-    `fix` is the exact next step. Both are empty for a pass.
+    `fix` is the exact next step. Both are empty for a pass. `pending`: the check is still waiting for the
+    data that decides it (as opposed to a final "n/a"); the check says so itself.
     """
 
     id: str
@@ -38,20 +44,23 @@ class CheckResult:
     summary: str
     evidence: tuple[str, ...] = ()
     fix: str = ""
+    pending: bool = False
 
     @property
-    def pending(self) -> bool:
-        """Still waiting for the data that decides it (as opposed to a final "n/a")."""
-        return self.status == Status.UNKNOWN and self.summary.startswith(PENDING_PREFIXES)
-
-
-PENDING_PREFIXES = ("waiting", "still starting", "not run yet", "no probe yet", "the engine has not started")
+    def group(self) -> str:
+        return group_of(self.id)
 
 
 GROUP_ORDER = ("gpu", "vllm", "api", "probe", "ingest", "client")
 
 
 SORT_ORDER = (Status.FAIL, Status.WARN, Status.STALE, Status.PASS, Status.UNKNOWN, Status.BLOCKED)
+NOTABLE = SORT_ORDER[:3]  # fail, warn, stale: the statuses that need a look (events, the overview, `check`)
+
+
+def severity(status: Status) -> int:
+    """Worst first: 0 fail, 1 warn, 2 stale, 3 anything that needs no look."""
+    return NOTABLE.index(status) if status in NOTABLE else len(NOTABLE)
 
 
 def worst_first(results: list[CheckResult]) -> list[CheckResult]:
@@ -59,7 +68,7 @@ def worst_first(results: list[CheckResult]) -> list[CheckResult]:
     index = {r.id: i for i, r in enumerate(results)}
 
     def key(r: CheckResult) -> tuple[int, int, int]:
-        group = r.id.split(".", 1)[0]
+        group = r.group
         rank = GROUP_ORDER.index(group) if group in GROUP_ORDER else len(GROUP_ORDER)
         return SORT_ORDER.index(r.status), rank, index[r.id]
 

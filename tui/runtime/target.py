@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -19,13 +20,13 @@ from tui import __version__
 from tui.collectors.owuilog import owui_log_source
 from tui.collectors.owuistore import OwuiStoreCollector
 from tui.config import Config
-from tui.rules.catalog import probe_model, probe_root
-from tui.rules.engine import STORE_INTERVAL, Checklist, input_times, stale_limits
 from tui.rules.result import CheckResult
+from tui.rules.shown import STORE_INTERVAL, ShownChecklist, input_times, stale_limits
 from tui.runtime.poller import Poller
 from tui.samples import LogBatch, OwuiLogBatch
 from tui.state.recording import Recorder
 from tui.state.store import Store
+from tui.state.target_facts import probe_model, probe_root
 
 if TYPE_CHECKING:
     import httpx
@@ -57,7 +58,7 @@ class TargetRun:
         self.live = live
         self.demo = demo  # the in-process demo target behind this one, if any
         self.store = store or Store()
-        self.checklist = Checklist(cfg)
+        self.checklist = ShownChecklist(cfg)
         self.latest: list[CheckResult] = []  # the verdict after the newest sample
         self.results: list[CheckResult] = []  # what the views show (set when they redraw)
         self.recorder = Recorder(record) if record is not None else None
@@ -247,7 +248,7 @@ class TargetRun:
     def reset(self) -> None:
         """Start over with an empty store and checklist (a replay that seeks back)."""
         self.store = Store()
-        self.checklist = Checklist(self.cfg)
+        self.checklist = ShownChecklist(self.cfg)
         self.latest, self.results = [], []
         self.view_dirty = self.log_dirty = True
 
@@ -299,6 +300,7 @@ class TargetRun:
         """One observation for the hysteresis. A replayed or frozen store (live=False) is judged at the time
         of its newest sample."""
         store = self.store
-        now = None if self.live else max((t for t in input_times(store).values() if t is not None), default=None)
+        newest = max((t for t in input_times(store).values() if t is not None), default=None)
+        now = time.time() if self.live or newest is None else newest
         self.latest = self.checklist.update(store, now=now, paused=self.paused)
         return self.latest

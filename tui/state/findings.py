@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections import deque
 
 from tui.logs import advice, catalog
+from tui.logs.catalog import ENGINE_CHECK, REQUESTS_CHECK, STARTUP_CHECK
 from tui.logs.failures import QUIET_S, Suspect, pattern_for, request_level, suspect_from_chain
 from tui.logs.tracebacks import Chain, ChainTracker
 from tui.samples import LogLine
@@ -41,13 +42,13 @@ class FindingsFold:
 
     def _finding(self, pattern: catalog.LogPattern, text: str, t: float, n: int = 0) -> None:
         if pattern.scope == "request":
-            self._add(Finding(pattern, text, t, pattern.check or "vllm.requests", line_no=n))
+            self._add(Finding(pattern, text, t, pattern.check or REQUESTS_CHECK, line_no=n))
             return
         if self.in_shutdown:
             # the SIGTERM path logs an EngineDeadError traceback: not a crash
             # (tests/captures/vllm-0.32-cpu/logs/shutdown-sigterm-idle.log)
             return
-        check = self._check_for(pattern.id, text)
+        check = self._check_for(pattern.stage, text)
         probe = self.run.platform_probe
         if pattern.id in PLATFORM_IDS and probe is not None:
             text, n = probe[0].text, probe[1]  # the line that says why no GPU platform was found
@@ -58,21 +59,21 @@ class FindingsFold:
         if pattern.severity == "fail":
             self._refresh_structural()
 
-    def _check_for(self, pattern_id: str, text: str = "") -> str:
-        """A startup.* entry is a startup failure whatever uvicorn printed before it (a bind error follows
+    def _check_for(self, stage: str, text: str = "") -> str:
+        """A startup-stage entry is a startup failure whatever uvicorn printed before it (a bind error follows
         'Application startup complete' in 0.6); after "ready" anything else is the engine. In a log that
-        starts mid-run (no startup seen), the engine.* entries (deaths of a running engine) are too."""
-        if pattern_id.startswith("startup."):
-            return "vllm.startup"
+        starts mid-run (no startup seen), the engine-stage entries (deaths of a running engine) are too."""
+        if stage == "startup":
+            return STARTUP_CHECK
         started = any(phase == STARTING for phase, _ in self.run.phases)
         failures = self.run.failures
         mid_run = not started and (
-            pattern_id.startswith("engine.")
+            stage == "engine"
             or any(s.serving or advice.engine_death(s.text) for s in failures.suspects)
             or advice.engine_death(text)
         )
         running = self.ready_at is not None or self.phase in UP or mid_run
-        return "vllm.engine" if running else "vllm.startup"
+        return ENGINE_CHECK if running else STARTUP_CHECK
 
     # ------------------------------------------------------------------ failures from structure
 
@@ -88,7 +89,7 @@ class FindingsFold:
         failures.add(suspect)
         texts = [f"{s.exc_type}: {s.message}" for s in chain.sections if s.exc_type]
         stopping = suspect.exc_type.rsplit(".", 1)[-1] in ("KeyboardInterrupt", "SystemExit", "CancelledError")
-        if failures.fatal is not None and failures.fatal[3] == "vllm.startup" and suspect.serving:
+        if failures.fatal is not None and failures.fatal[3] == STARTUP_CHECK and suspect.serving:
             self._relabel_as_engine()  # its frames are the serving path: an excerpt of a serving engine's death
         if (chain.toplevel and not stopping) or any(advice.fatal_signal(x) for x in texts):
             self._fatal(suspect.line, suspect.line_no, suspect.t)
@@ -101,7 +102,7 @@ class FindingsFold:
             return
         text = line.msg or line.text
         failures = self.run.failures
-        if failures.fatal is not None and failures.fatal[3] == "vllm.startup" and advice.engine_death(text):
+        if failures.fatal is not None and failures.fatal[3] == STARTUP_CHECK and advice.engine_death(text):
             self._relabel_as_engine()
         self._fatal_check(self._check_for("", text), t, (line, n))
         self._refresh_structural()
@@ -113,10 +114,10 @@ class FindingsFold:
             return
         failures = self.run.failures
         assert failures.fatal is not None
-        failures.fatal = (*failures.fatal[:3], "vllm.engine")
+        failures.fatal = (*failures.fatal[:3], ENGINE_CHECK)
         self.run.findings = [
-            Finding(f.pattern, f.line, f.t, "vllm.engine", f.count, f.line_no, f.context, f.structural)
-            if f.check == "vllm.startup"
+            Finding(f.pattern, f.line, f.t, ENGINE_CHECK, f.count, f.line_no, f.context, f.structural)
+            if f.check == STARTUP_CHECK
             else f
             for f in self.run.findings
         ]
@@ -127,7 +128,7 @@ class FindingsFold:
             return
         line, n = where if where is not None else (LogLine(""), 0)
         failures.fatal = (line, n, t, check)
-        if check == "vllm.startup" and self.ready_at is not None:
+        if check == STARTUP_CHECK and self.ready_at is not None:
             self.ready_at = None  # "Application startup complete" then a bind error: it never listened
         self._set(CRASHED, t)
 
@@ -141,7 +142,7 @@ class FindingsFold:
         if any(
             not f.structural and f.pattern.severity == "fail" and not getattr(f.pattern, "generic", False)
             for f in findings
-            if f.check in ("vllm.startup", "vllm.engine")
+            if f.check in (STARTUP_CHECK, ENGINE_CHECK)
         ):
             if old is not None:  # the catalog knows this failure: its entry explains it better
                 del findings[old]
@@ -154,7 +155,7 @@ class FindingsFold:
                 return
             suspect = Suspect(fatal_line, fatal_line.msg or fatal_line.text, n, t, True)
         check = failures.fatal[3]
-        warning = failures.explaining_warning(suspect.t) if check == "vllm.engine" else None
+        warning = failures.explaining_warning(suspect.t) if check == ENGINE_CHECK else None
         context = (f"warning just before: {warning[0].text[:300]}",) if warning else ()
         pattern = pattern_for(suspect, check, self.run.facts.get("version"), " ".join(context))
         finding = Finding(pattern, suspect.line.text, suspect.t, check, 1, suspect.line_no, context, True)
@@ -193,7 +194,7 @@ class FindingsFold:
         if not request and self.ready_at is None and self.phase not in UP:
             self._fatal(root.line, root.line_no, root.t)
         elif not root.consequence or request:
-            fix = pattern_for(root, "vllm.requests", self.run.facts.get("version")).fix
+            fix = pattern_for(root, REQUESTS_CHECK, self.run.facts.get("version")).fix
             if request and not fix.startswith("vLLM says"):
                 fix = advice.request_fix(root.text)
             found = catalog.LogPattern(
@@ -205,8 +206,9 @@ class FindingsFold:
                 "vLLM answered a request with an error and went on serving (no sign of a dead engine).",
                 fix,
                 "",
+                stage="request",
             )
-            self._add(Finding(found, root.line.text, root.t, "vllm.requests", line_no=root.line_no, structural=True))
+            self._add(Finding(found, root.line.text, root.t, REQUESTS_CHECK, line_no=root.line_no, structural=True))
 
     def _line_before(self, line_no: int) -> tuple[LogLine, int] | None:
         """The error-ish line (not INFO, not a frame) printed right before `line_no`, else the first ERROR record."""
@@ -267,7 +269,7 @@ class FindingsFold:
         """The run's root cause (for one check, or the server checks): a specific catalog entry first, then
         the innermost exception found from the structure, then a generic (consequence) finding."""
         if check is None:
-            found = [f for f in self.run.findings if f.check in ("vllm.startup", "vllm.engine")]
+            found = [f for f in self.run.findings if f.check in (STARTUP_CHECK, ENGINE_CHECK)]
         else:
             found = self.findings_for(check)
         specific = [f for f in found if not getattr(f.pattern, "generic", False)]

@@ -99,7 +99,7 @@ class OwuiLogTracker:
         out = []
         for f in self.state.for_check(check):
             seen = self.last.get(f.id) or Seen(f.line, f.line_no, f.ts, None)
-            cleared = self.stored_at if f.entry.check == "client.dimensions" else self.embedded_at
+            cleared = self.stored_at if f.entry.cleared_by == "stored" else self.embedded_at
             if cleared > seen.line_no:
                 continue
             out.append(Current(f, seen))
@@ -108,9 +108,6 @@ class OwuiLogTracker:
 
     def root(self) -> Current | None:
         """The specific finding still on that explains the others (a fail first), if any."""
-        on = [c for check in CHECKS for c in self.current(check) if not c.entry.generic]
+        on = [c for check in owui.CHECKS for c in self.current(check) if not c.entry.generic]
         on.sort(key=lambda c: (c.entry.severity != "fail", c.seen.line_no))
         return on[0] if on else None
-
-
-CHECKS = ("client.dimensions", "client.base_url", "client.model_name", "ingest.errors")

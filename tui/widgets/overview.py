@@ -10,9 +10,9 @@ from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
 from textual.widgets import DataTable
 
-from tui.rules.engine import Event
 from tui.rules.overview import OverviewRow
-from tui.rules.result import Status
+from tui.rules.result import severity
+from tui.rules.shown import Event
 from tui.widgets.checklist import render_detail
 from tui.widgets.format import hms
 from tui.widgets.panel import ScrollStatic
@@ -30,7 +30,6 @@ COLUMNS = (  # 116 columns with the cell padding: fits a 120-column terminal
     ("load", 8),
 )
 MAX_CHANGES = 12
-SEVERITY = (Status.FAIL, Status.WARN, Status.STALE)
 
 
 def row_cells(index: int, row: OverviewRow) -> tuple:
@@ -132,7 +131,7 @@ class Overview(Vertical):
         table = self.query_one(OverviewTable)
         table.show(rows)
         if not table.has_focus and rows:  # like the checklist: follow the worst target until focused
-            rank = [SEVERITY.index(r.status) if r.status in SEVERITY else len(SEVERITY) for r in rows]
+            rank = [severity(r.status) for r in rows]
             worst = rank.index(min(rank))
             if table.cursor_row != worst:
                 table.move_cursor(row=worst, animate=False)

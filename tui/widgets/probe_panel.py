@@ -10,8 +10,8 @@ from textual.containers import Vertical
 from textual.widgets import Sparkline
 
 from tui.config import Config
-from tui.rules.catalog import expected_dims
 from tui.state.store import Store
+from tui.state.target_facts import expected_dims
 from tui.state.window import percentiles
 from tui.widgets.format import hms
 from tui.widgets.panel import RenderPanel

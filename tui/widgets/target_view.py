@@ -10,8 +10,8 @@ from textual.containers import Horizontal, Vertical
 from textual.widget import Widget
 
 from tui.config import Config
-from tui.rules.overview import target_processes
 from tui.rules.result import CheckResult
+from tui.state.processes import target_processes
 from tui.state.store import Store
 from tui.widgets.checklist import CheckDetail, Checklist
 from tui.widgets.gpu_panel import GpuPanel

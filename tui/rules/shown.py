@@ -1,4 +1,5 @@
-"""The live checklist: raw check results → what is shown, with hysteresis, staleness and an event list.
+"""The checklist as shown: raw check results → what the dashboard shows, with hysteresis, staleness and an
+event list. Time is what the caller says it is (`now`): live, the wall clock; a replay, its samples' time.
 
 - **Hysteresis**: a check that passed turns warn/fail only after `fail_after` consecutive bad
   observations, and a red one turns green only after `pass_after` consecutive good ones, so one slow
@@ -12,19 +13,18 @@
 
 from __future__ import annotations
 
-import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, replace
 
 from tui.config import Config
-from tui.rules.catalog import SPECS, evaluate, hms
-from tui.rules.result import CheckResult, Status
+from tui.rules.checks import SPECS, evaluate
+from tui.rules.evidence import hms
+from tui.rules.result import NOTABLE, CheckResult, Status
 from tui.state.store import Store
 
 BAD = (Status.WARN, Status.FAIL)
 NO_VERDICT = (Status.UNKNOWN, Status.BLOCKED, Status.STALE)
-NOTABLE = (Status.WARN, Status.FAIL, Status.STALE)
 MAX_EVENTS = 50
 STORE_INTERVAL = 30.0  # Open WebUI's vector store (--openwebui-data) is read this often
 
@@ -95,7 +95,7 @@ def stale_limits(cfg: Config) -> dict[str, float | None]:
     }
 
 
-class Checklist:
+class ShownChecklist:
     """Turns `evaluate()` into the shown list. `update()` is cheap to call on every redraw."""
 
     def __init__(self, cfg: Config) -> None:
@@ -107,9 +107,9 @@ class Checklist:
         self.results: list[CheckResult] = []
         self.listeners: list[Callable[[Event], None]] = []  # e.g. the recorder
 
-    def update(self, store: Store, now: float | None = None, paused: bool = False) -> list[CheckResult]:
-        now = time.time() if now is None else now
-        raw = evaluate(store, self.cfg)
+    def update(self, store: Store, now: float, paused: bool = False) -> list[CheckResult]:
+        """Judge `store` at `now` (one observation for the hysteresis when an input has a new sample)."""
+        raw = evaluate(store, self.cfg, now)
         gens = input_generations(store)
         times = input_times(store)
         limits = stale_limits(self.cfg)
@@ -125,7 +125,7 @@ class Checklist:
                     track.bad, track.good = 0, track.good + 1
                 else:
                     track.bad = track.good = 0
-            shown = self._decide(track, result)
+            shown = self._decide(track, result, now)
             track.held = shown.status != result.status
             shown = self._staleness(shown, spec.inputs, times, limits, now, paused)
             old = track.shown.status if track.shown is not None else None
@@ -145,17 +145,17 @@ class Checklist:
         is shown)? The log follower keeps its one-second cadence while so."""
         return any(self._tracks[spec.id].held for spec in SPECS if source in spec.inputs)
 
-    def _decide(self, track: _Track, result: CheckResult) -> CheckResult:
+    def _decide(self, track: _Track, result: CheckResult, now: float) -> CheckResult:
         prev = track.shown
         if prev is None or prev.status in NO_VERDICT or result.status in NO_VERDICT:
             return result
         if result.status in BAD:
             if prev.status in BAD or track.bad >= self.fail_after:
                 return result
-            return _held(prev, f"now {result.status.value}: {result.summary} ({track.bad} of {self.fail_after})")
+            return _held(prev, now, f"now {result.status.value}: {result.summary} ({track.bad} of {self.fail_after})")
         if prev.status == Status.PASS or track.good >= self.pass_after:
             return result
-        return _held(prev, f"recovering: {result.summary} ({track.good} of {self.pass_after} good)")
+        return _held(prev, now, f"recovering: {result.summary} ({track.good} of {self.pass_after} good)")
 
     @staticmethod
     def _staleness(
@@ -173,17 +173,16 @@ class Checklist:
             if t is None or limit is None or now - t <= limit:
                 continue
             why = "polling is paused" if paused else f"no {name} data for {now - t:.0f} s"
-            return CheckResult(
-                result.id,
-                result.title,
-                Status.STALE,
-                f"stale ({why}): last {result.status.value} at {hms(t)}: {result.summary}",
-                (f"{hms(t)} last {name} sample", *result.evidence),
-                result.fix,
+            return replace(
+                result,
+                status=Status.STALE,
+                summary=f"stale ({why}): last {result.status.value} at {hms(t)}: {result.summary}",
+                evidence=(f"{hms(t)} last {name} sample", *result.evidence),
+                pending=False,
             )
         return result
 
 
-def _held(prev: CheckResult, note: str) -> CheckResult:
-    """Keep the shown status, say what the newest observation was."""
-    return replace(prev, evidence=(*prev.evidence, f"{hms(time.time())} {note}"))
+def _held(prev: CheckResult, now: float, note: str) -> CheckResult:
+    """Keep the shown status, say what the newest observation was (and when: `now`)."""
+    return replace(prev, evidence=(*prev.evidence, f"{hms(now)} {note}"))
