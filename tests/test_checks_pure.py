@@ -298,3 +298,13 @@ def test_gpu_pid_visibility_comes_from_the_host_sample() -> None:
     hidden.apply(HostSample(1.0, 1.0, 1, 2, 0, 0, visible_pids=()))
     r = judge(hidden, 2.0, cfg)["gpu.model_resident"]
     assert r.status == Status.UNKNOWN and "not visible here" in r.summary and "--pid=host" in r.fix
+
+
+def test_a_recorded_error_kind_replays_as_its_kind(tmp_path: Path) -> None:
+    from tui.state.recording import Recorder, read
+
+    rec = Recorder(tmp_path / "rec.jsonl")
+    rec.sample(ProbeSample(1.0, "m", None, 0.5, error="no answer within 5s", error_kind=ErrorKind.TIMEOUT))
+    rec.close()
+    ((_, _, sample),) = list(read(tmp_path / "rec.jsonl"))
+    assert sample.error_kind is ErrorKind.TIMEOUT and sample.error_kind.transport

@@ -9,6 +9,7 @@ Reading rebuilds the same frozen dataclasses from their type hints.
 from __future__ import annotations
 
 import dataclasses
+import enum
 import json
 import os
 import types
@@ -76,6 +77,8 @@ def _build(tp: Any, value: Any) -> Any:
         return tuple(_build(a, v) for a, v in zip(args, value, strict=False))
     if origin is dict:
         return {k: _build(args[1], v) for k, v in value.items()}
+    if isinstance(tp, type) and issubclass(tp, enum.Enum):
+        return tp(value)  # ErrorKind: rules read its properties, not only its value
     if tp is float:
         return float(value) if not isinstance(value, str) else float(value.replace("inf", "inf"))
     return value
