@@ -7,6 +7,7 @@ import statistics
 
 from tui.config import Config, implied_dims
 from tui.logs import catalog as log_catalog
+from tui.logs.catalog import LogPattern
 from tui.rules.checks._common import ENGINE_DEAD_FIX, down_fix
 from tui.rules.checks.api import models, reachable
 from tui.rules.checks.spec import Judging, check
@@ -21,23 +22,30 @@ LATENCY_WINDOW = 30  # probes: 5 minutes at the default interval
 UNKNOWN_MODEL = "request.unknown_model"  # vLLM's "The model `…` does not exist" (logs/catalog.toml)
 
 
+def _known(error: str) -> LogPattern | None:
+    """The log catalog's entry for a request error vLLM answered (unknown model, too long, a dead engine…)."""
+    hit = log_catalog.match(error, None) if error else None
+    return hit[0] if hit is not None else None
+
+
 def _probe_fix(p: ProbeSample, cfg: Config) -> str:
     error = p.error or ""
-    # vLLM's request errors are in the log catalog too (unknown model, too long, dimensions, a dead engine).
-    hit = log_catalog.match(error, None) if error else None
-    known = hit[0] if hit is not None else None
-    if p.http_status == 404 and known is not None and known.id == UNKNOWN_MODEL:
-        return (
-            f"The probe asked for '{p.model}', which vLLM does not serve: pass the served id with --model, or "
-            f"restart vLLM with `--served-model-name {p.model}`."
-        )
     if p.http_status == 404:
+        known = _known(error)
+        if known is not None and known.id == UNKNOWN_MODEL:
+            return (
+                f"The probe asked for '{p.model}', which vLLM does not serve: pass the served id with --model, or "
+                f"restart vLLM with `--served-model-name {p.model}`."
+            )
         return (
             f"POST {cfg.url}/v1/embeddings is not routed: the model may be a generate model (use `--runner pooling`)."
         )
     if p.http_status == 401:
         return f"vLLM runs with --api-key: export the key in ${cfg.api_key_env}."
-    if (p.http_status and p.http_status >= 500) or (known is not None and known.stage == "engine"):
+    if p.http_status and p.http_status >= 500:
+        return ENGINE_DEAD_FIX
+    known = _known(error)
+    if known is not None and known.stage == "engine":
         return ENGINE_DEAD_FIX
     if p.error_kind is not None and p.error_kind.transport:
         return down_fix(p.error_kind, cfg)
@@ -49,7 +57,7 @@ def _probe_fix(p: ProbeSample, cfg: Config) -> str:
     if p.error_kind == ErrorKind.BODY:
         return f"The answer is not an OpenAI embedding list: check that {cfg.url} is vLLM and not a proxy or web page."
     if known is not None:
-        return known.fix
+        return known.fix  # vLLM's request errors are in the catalog too (too long, dimensions, generate model)
     return "Read the error text; `curl` the same request to reproduce it."
 
 
