@@ -124,3 +124,55 @@ def test_without_the_driver_it_says_what_to_install(monkeypatch: pytest.MonkeyPa
     monkeypatch.setitem(sys.modules, "pg8000.native", None)  # import fails
     s = read_pgvector("postgresql://ro:pw@127.0.0.1:5/db")
     assert not s.ok and "pip install 'embedtop[pgvector]'" in (s.error or "")
+
+
+# ---------------------------------------------------------------- client.dimensions on those stores
+
+
+def judged_dims(sample: OwuiStoreSample, dims: int) -> Any:
+    import time
+
+    from tui.config import Config
+    from tui.rules.checks import evaluate
+    from tui.samples import ProbeSample
+    from tui.state.store import Store
+
+    store = Store()
+    store.apply(sample)
+    store.apply(ProbeSample(time.time(), "Qwen3-Embedding-4B", 200, 0.01, dims=dims))
+    cfg = Config(url="http://127.0.0.1:8011", openwebui_pgvector_dsn="postgresql://ro:pw@127.0.0.1:55432/openwebui")
+    results = {r.id: r for r in evaluate(store, cfg, time.time())}
+    return results["client.dimensions"]
+
+
+def test_a_column_narrower_than_the_server_fails_with_the_pgvector_fix() -> None:
+    r = judged_dims(captured("vector-1536"), 2560)  # Qwen3-Embedding-4B into Open WebUI's default column
+    assert r.status.value == "fail", r.summary
+    assert "vector(1536)" in r.summary and "first 1536 values" in r.summary and "no log line" in r.summary
+    assert "PGVECTOR_INITIALIZE_MAX_VECTOR_LENGTH=2560" in r.fix and "PGVECTOR_USE_HALFVEC=true" in r.fix
+    assert "halfvec(2560)" in r.fix and "ALTER TABLE document_chunk" in r.fix and "Reindex" in r.fix
+    small = judged_dims(captured("vector-256"), 384)  # the real cut: 384-dim vectors in vector(256)
+    assert small.status.value == "fail" and "vector(256)" in small.summary
+    assert "vector(384)" in small.fix and "HALFVEC" not in small.fix
+
+
+def test_padded_collections_of_another_width_fail_and_the_matching_width_passes() -> None:
+    r = judged_dims(captured("vector-1536"), 384)  # the 128-dim collections no longer match
+    assert r.status.value == "fail", r.summary
+    assert "2 of 5 collections" in r.summary and "128-dim vectors zero-padded to 1536" in r.summary
+    assert any("built with alt-128" in e for e in r.evidence) and "Reindex" in r.fix
+    cut = judged_dims(captured("vector-256"), 128)  # vectors that fill the column were wider than 128
+    assert cut.status.value == "fail" and "≥256-dim" in cut.summary
+    same = judged_dims(captured("vector-256"), 256)
+    assert same.status.value == "pass", same.summary
+    only_384 = from_rows(1.0, "pgvector h:1/db", *_only(captured_data("vector-1536"), 384))
+    ok = judged_dims(only_384, 384)
+    assert ok.status.value == "pass" and "zero-padded into vector(1536): harmless" in ok.summary
+
+
+def captured_data(name: str) -> dict[str, Any]:
+    return json.loads(capture(f"{name}.json", PG).read_text())
+
+
+def _only(data: dict[str, Any], width: int) -> tuple[list[Any], list[Any]]:
+    return data["column_rows"], [r for r in data["collection_rows"] if r[1] == width]

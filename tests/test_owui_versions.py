@@ -62,3 +62,29 @@ def test_a_route_0_6_5_lacks_answers_html_200() -> None:
     pending = json.loads(capture("knowledge-files-pending.json", V065).read_text())
     assert pending["status"] == 200 and str(pending["body"]).startswith("<!doctype html>")
     assert body(V0124, "knowledge-files-pending") == []
+
+
+async def test_the_link_asks_for_files_without_content() -> None:
+    import httpx
+
+    from tui.collectors.openwebui import OpenWebUICollector
+
+    seen: list[str] = []
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        seen.append(str(request.url))
+        name = {
+            "/api/v1/retrieval/embedding": "embedding",
+            "/api/v1/files/": "files-content-false",
+            "/api/v1/knowledge/": "knowledge",
+            "/api/version": "version",
+        }[request.url.path]
+        return httpx.Response(200, json=body(V065, name))
+
+    async with httpx.AsyncClient(transport=httpx.MockTransport(handler)) as client:
+        sample = await OpenWebUICollector(client, "http://owui:8080", 5).collect()
+    assert sample.ok and sample.model == "no-such-model" and sample.engine == "openai"
+    files = [u for u in seen if "/api/v1/files" in u]
+    assert files and all("content=false" in u for u in files)
+    assert {f.status for f in sample.files} == {"completed", ""}
+    assert [(k.files, k.completed) for k in sample.knowledge] == [(1, 1)]

@@ -7,8 +7,9 @@ model, `openai_config.url` / `key`) and `GET /api/v1/files/` (each file's `data.
 processing → completed / failed and `data.error`; asked with `content=false`, so no file's text is ever
 fetched), and `GET /api/v1/knowledge/` (the knowledge bases: id and name). Files uploaded into a knowledge base
 carry its id in `meta.data.knowledge_id` (0.9.6+), so each base's completed / failed / in-flight counts come from
-the same files page — at most one request per endpoint per interval, never one per base. Never writes
-anything. The embedding key Open WebUI returns is reduced to "set" / "empty" here and goes nowhere else.
+the same files page — at most one request per endpoint per interval, never one per base; Open WebUI 0.6.x (lower-case
+config keys, no file status, members in the base's `data.file_ids`) is read by tui/collectors/owuiapi.py too. Never
+writes anything. The embedding key Open WebUI returns is reduced to "set" / "empty" here and goes nowhere else.
 """
 
 from __future__ import annotations
@@ -18,35 +19,15 @@ from typing import Any
 
 import httpx
 
+from tui.collectors import owuiapi
 from tui.collectors.http_util import request
 from tui.logs import owui as owui_catalog
 from tui.samples import ErrorKind, OwuiFile, OwuiKnowledge, OwuiSample
 
 MAX_FILES = 8
-
-
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else ""
-
-
-def parse_config(data: Any) -> dict[str, Any]:
-    openai = data.get("openai_config") if isinstance(data, dict) else None
-    openai = openai if isinstance(openai, dict) else {}
-    return {
-        "engine": _text(data.get("RAG_EMBEDDING_ENGINE")) if isinstance(data, dict) else "",
-        "model": _text(data.get("RAG_EMBEDDING_MODEL")) if isinstance(data, dict) else "",
-        "embedding_url": _text(openai.get("url")),
-        "key_set": bool(openai.get("key")),
-        "batch": data.get("RAG_EMBEDDING_BATCH_SIZE") if isinstance(data, dict) else None,
-    }
-
-
-IN_FLIGHT = ("pending", "processing")
-
-
-def parse_files(data: Any) -> tuple[OwuiFile, ...]:
-    """The latest files, newest first (MAX_FILES of them)."""
-    return all_files(data)[:MAX_FILES]
+IN_FLIGHT = owuiapi.IN_FLIGHT
+parse_config = owuiapi.parse_config  # 0.6.5's lower-case keys and 0.6.43+'s RAG_EMBEDDING_* alike
+parse_knowledge = owuiapi.parse_knowledge
 
 
 def error_id(error: str) -> str:
@@ -55,62 +36,14 @@ def error_id(error: str) -> str:
     return hit[0].id if hit is not None else ""
 
 
-def _time(value: Any) -> float:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else 0.0
-
-
 def all_files(data: Any) -> tuple[OwuiFile, ...]:
-    """Every file of the answer (one page), newest first."""
-    items = data.get("items") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        return ()
-    files = []
-    for item in items:
-        if not isinstance(item, dict):
-            continue
-        d = item.get("data") if isinstance(item.get("data"), dict) else {}
-        meta = item.get("meta") if isinstance(item.get("meta"), dict) else {}
-        upload = meta.get("data") if isinstance(meta.get("data"), dict) else {}
-        created = _time(item.get("created_at"))
-        error = _text(d.get("error"))[:300]
-        files.append(
-            OwuiFile(
-                id=_text(item.get("id")),
-                name=_text(item.get("filename")) or _text(meta.get("name")),
-                status=_text(d.get("status")),  # none before 0.6.23: unknown, not pending
-                error=error,
-                updated=_time(item.get("updated_at")) or created,
-                knowledge_id=_text(upload.get("knowledge_id")),
-                created=created,
-                error_id=error_id(error),
-            )
-        )
-    files.sort(key=lambda f: f.updated, reverse=True)
-    return tuple(files)
+    """Every file of the answer (one page), newest first, each failed one's error named by the catalog."""
+    return owuiapi.all_files(data, error_id)
 
 
-def parse_knowledge(data: Any, files: tuple[OwuiFile, ...]) -> tuple[OwuiKnowledge, ...]:
-    """Knowledge bases (GET /api/v1/knowledge/: a list, or 0.9+ `{"items", "total"}`) with their files' counts."""
-    items = data.get("items") if isinstance(data, dict) else data
-    if not isinstance(items, list):
-        return ()
-    out = []
-    for item in items:
-        if not isinstance(item, dict) or not _text(item.get("id")):
-            continue
-        kid = _text(item["id"])
-        mine = [f for f in files if f.knowledge_id == kid]
-        out.append(
-            OwuiKnowledge(
-                id=kid,
-                name=_text(item.get("name")) or kid[:8],
-                files=len(mine),
-                completed=sum(f.status == "completed" for f in mine),
-                failed=sum(f.status == "failed" for f in mine),
-                in_flight=sum(f.status in IN_FLIGHT for f in mine),
-            )
-        )
-    return tuple(out)
+def parse_files(data: Any) -> tuple[OwuiFile, ...]:
+    """The latest files, newest first (MAX_FILES of them)."""
+    return all_files(data)[:MAX_FILES]
 
 
 async def _without_content(req: httpx.Request) -> None:

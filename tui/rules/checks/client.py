@@ -202,13 +202,78 @@ def model_name(c: Judging) -> CheckResult:
     return c.result(Status.UNKNOWN, "no client embedding requests in the log yet")
 
 
+def pgvector_fix(dims: int, width: int) -> str:
+    """How to give Open WebUI's pgvector column the server's width (it is sized once, at the first start)."""
+    wide = dims > 2000
+    kind = "halfvec" if wide else "vector"
+    return (
+        "Open WebUI sizes document_chunk.vector once, at its first start, from PGVECTOR_INITIALIZE_MAX_VECTOR_LENGTH "
+        "(default 1536), and refuses to start when the variable later differs from the column, so a reindex cannot "
+        f"change it. To keep {dims}-dim vectors whole: stop Open WebUI; migrate the table (`DROP INDEX IF EXISTS "
+        f"idx_document_chunk_vector; DELETE FROM document_chunk; ALTER TABLE document_chunk ALTER COLUMN vector TYPE "
+        f"{kind}({dims});`); start it with PGVECTOR_INITIALIZE_MAX_VECTOR_LENGTH={dims}"
+        + (
+            " and PGVECTOR_USE_HALFVEC=true (pgvector indexes `vector` only up to 2000 dims; halfvec up to 4000)"
+            if wide
+            else ""
+        )
+        + "; then Admin → Settings → Documents → Reindex (rebuilds every collection from the stored text). On a "
+        "fresh install, set the variable before the first start instead. Or serve a model of at most "
+        f"{width} dims."
+    )
+
+
+def _pgvector_width(c: Judging) -> CheckResult | None:
+    """Open WebUI's pgvector store (--openwebui-pgvector-dsn): its column cuts or zero-pads every vector to its
+    width without a word, so a too-narrow column, or collections of another width padded into it, fail here."""
+    store = c.store
+    st, probe = store.owui_store, store.probe
+    dims = probe.dims if probe is not None and probe.ok else None
+    if st is None or not st.ok or st.kind != "pgvector" or not st.column_dims or not dims:
+        return None
+    assert probe is not None
+    width = st.column_dims
+    evidence = [
+        f"{hms(st.t)} {st.path}: document_chunk.vector is {st.column}",
+        f"{hms(probe.t)} the watched server returns {dims}-dim vectors (probe)",
+    ]
+    if dims > width:
+        return c.result(
+            Status.FAIL,
+            f"Open WebUI's pgvector column is {st.column}, the server returns {dims}-dim vectors: Open WebUI "
+            f"silently keeps only the first {width} values of each (no error, no log line)",
+            evidence,
+            pgvector_fix(dims, width),
+        )
+    bad = [x for x in st.collections if x.dims and ((x.exact and x.dims != dims) or (not x.exact and dims < width))]
+    if not bad:
+        return None
+    names = {k.id: k.name for k in store.owui.knowledge} if store.owui is not None and store.owui.ok else {}
+    shown = sorted({f"{x.dims}" if x.exact else f"≥{x.dims}" for x in bad})
+    evidence[1:1] = [
+        f"{hms(st.t)} collection {names.get(x.name, x.name)}: {x.dims if x.exact else f'≥{x.dims}'}-dim vectors"
+        + (f", built with {x.model}" if x.model else "")
+        for x in bad[:5]
+    ]
+    return c.result(
+        Status.FAIL,
+        f"{len(bad)} of {len(st.collections)} collections in Open WebUI's pgvector store hold {'/'.join(shown)}-dim "
+        f"vectors zero-padded to {width}, the server returns {dims}: queries compare them without an error and "
+        "rank nonsense",
+        evidence,
+        "Admin → Settings → Documents → Reindex Knowledge Base Vectors (rebuilds them from the stored text with the "
+        f"server's model; the {st.column} column holds {dims}-dim vectors padded, which is harmless), or serve the "
+        "model they were built with again." + REINDEX_BEFORE_012,
+    )
+
+
 def _store_mismatch(c: Judging) -> CheckResult | None:
     """Open WebUI's Chroma collections (--openwebui-data) against the width the watched server returns now: the
     silent case too — after a model change a query answers 200 with no documents and logs nothing."""
     store = c.store
     st, probe = store.owui_store, store.probe
     dims = probe.dims if probe is not None and probe.ok else None
-    if st is None or not st.ok or not dims:
+    if st is None or not st.ok or not dims or st.kind == "pgvector":  # pgvector: _pgvector_width
         return None
     bad = [col for col in st.collections if col.dims and col.dims != dims]
     if not bad:
@@ -268,7 +333,7 @@ def dimensions(c: Judging) -> CheckResult:
         if top.id != PGVECTOR_DIMS and "0.12" not in fix:
             fix += REINDEX_BEFORE_012
         return c.result(Status.FAIL, f"{widths} [{top.id}]", evidence, fix)
-    mismatch = _store_mismatch(c)
+    mismatch = _pgvector_width(c) or _store_mismatch(c)
     if mismatch is not None:
         return mismatch
     if owui is not None and owui.ok:
@@ -288,15 +353,20 @@ def dimensions(c: Judging) -> CheckResult:
         assert result is not None
         return result
     st = store.owui_store
-    if owui is None and not owui_log and st is None and cfg.openwebui_data is None:
+    if owui is None and not owui_log and st is None and cfg.openwebui_data is None and not cfg.openwebui_pgvector_dsn:
         return c.result(
             Status.UNKNOWN,
-            f"needs the Open WebUI link (--openwebui), {OWUI_LOG_NEEDED} or its DATA_DIR (--openwebui-data): "
-            "vLLM cannot see the collection's width",
+            f"needs the Open WebUI link (--openwebui), {OWUI_LOG_NEEDED}, its DATA_DIR (--openwebui-data) or its "
+            "pgvector store (--openwebui-pgvector-dsn): vLLM cannot see the collection's width",
         )
     seen = []
     if st is not None and st.ok and store.probe is not None and store.probe.ok and store.probe.dims:
-        seen.append(f"Open WebUI's {len(st.collections)} collections (all {store.probe.dims}-dim)")
+        padded = (
+            f", zero-padded into {st.column}: harmless"
+            if st.kind == "pgvector" and st.column_dims and st.column_dims > store.probe.dims
+            else ""
+        )
+        seen.append(f"Open WebUI's {len(st.collections)} collections (all {store.probe.dims}-dim{padded})")
     if owui is not None and owui.ok:
         seen.append(f"Open WebUI's {len(owui.files)} latest files")
     if owui_log and store.owui_log.batch is not None and not owui_log_error(store):
