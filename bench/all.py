@@ -34,6 +34,7 @@ import psutil
 BENCH = Path(__file__).resolve().parent
 PY = sys.executable
 EXE = Path(PY).parent / "embedtop"
+MARKED = f"{PY} {BENCH / 'marked.py'}"  # embedtop, writing its start-up milestones to $EMBEDTOP_READY_FILE
 BARE = (  # the floor: what any Textual dashboard pays (header, one static, footer; no timers)
     "from textual.app import App\nfrom textual.widgets import Footer, Header, Static\n"
     "class A(App):\n    def compose(self):\n        yield Header()\n        yield Static('bare Textual app')\n"
@@ -197,7 +198,7 @@ def main() -> None:
             logs.append(log)
             urls.append(f"http://127.0.0.1:{port}")
         log = logs[0]
-        watch_cmd = f"{EXE} watch --url {urls[0]} --log {log} --model Qwen3-Embedding-4B"
+        watch_cmd = f"{MARKED} watch --url {urls[0]} --log {log} --model Qwen3-Embedding-4B"
         before = log.read_text().count("embedtop=")
         watch = in_tmux(watch_cmd, args.seconds, work / "ready-watch")
         requests = (log.read_text().count("embedtop=") - before) / ((args.seconds + 5) / 60)
@@ -210,8 +211,8 @@ def main() -> None:
         ]
         toml = work / "targets.toml"
         toml.write_text('model = "Qwen3-Embedding-4B"\n' + "\n".join(tables))
-        three = in_tmux(f"{EXE} watch --config {toml}", args.seconds, work / "ready-3")
-        demo = in_tmux(f"{EXE} demo --log {work / 'demo.log'}", args.seconds, work / "ready-demo", tree=True)
+        three = in_tmux(f"{MARKED} watch --config {toml}", args.seconds, work / "ready-3")
+        demo = in_tmux(f"{MARKED} demo --log {work / 'demo.log'}", args.seconds, work / "ready-demo", tree=True)
     finally:
         for server in servers:
             server.send_signal(signal.SIGTERM)

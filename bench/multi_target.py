@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 
 import psutil
-from all import EXE, free_port, in_tmux  # bench/all.py: the same tmux measurement
+from all import EXE, MARKED, free_port, in_tmux  # bench/all.py: the same tmux measurement
 
 
 def main() -> None:
@@ -45,7 +45,7 @@ def main() -> None:
         for n in (1, 3):
             toml = work / f"targets-{n}.toml"
             toml.write_text('model = "Qwen3-Embedding-4B"\n' + "\n".join(tables[:n]))
-            results[n] = in_tmux(f"{EXE} watch --config {toml}", args.seconds, work / f"ready-{n}")
+            results[n] = in_tmux(f"{MARKED} watch --config {toml}", args.seconds, work / f"ready-{n}")
     finally:
         for server in servers:
             server.send_signal(signal.SIGTERM)

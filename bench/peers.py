@@ -35,7 +35,7 @@ import time
 from pathlib import Path
 
 import psutil
-from all import BARE, EXE, PY, free_port, in_tmux  # bench/all.py: the same tmux measurement
+from all import BARE, EXE, MARKED, PY, free_port, in_tmux  # bench/all.py: the same tmux measurement
 
 PEERS = {"vllm-htop": ("vllm-htop==0.5.0", "vllm-htop"), "vllm-mon": ("vllm-mon==0.1.0", "vllmtop")}
 ACCESS = re.compile(r' - "(?:GET|POST|PUT|DELETE|HEAD) ')
@@ -101,7 +101,7 @@ def main() -> None:
     server.stdout.readline()
     (work / "bare.py").write_text(BARE)
     iv = f"{args.interval:g}"
-    watch = f"{EXE} watch --url {url} --log {log} --model Qwen3-Embedding-4B"
+    watch = f"{MARKED} watch --url {url} --log {log} --model Qwen3-Embedding-4B"
     tools: list[tuple[str, str, bool]] = [  # (label, command, measure the process tree)
         (f"embedtop watch --interval {iv}", f"{watch} --interval {iv}", False),
         ("embedtop watch (defaults 5 s / 10 s)", watch, False),
@@ -114,7 +114,7 @@ def main() -> None:
         tools[2:2] = [(f"before: embedtop watch --interval {iv}", f"{old} --interval {iv}", False)]
         tools[3:3] = [("before: embedtop watch (defaults)", old, False)]
     if not args.no_demo:
-        tools.append(("embedtop demo (process tree)", f"{EXE} demo --log {work / 'demo.log'}", True))
+        tools.append(("embedtop demo (process tree)", f"{MARKED} demo --log {work / 'demo.log'}", True))
     runs: dict[str, list[dict]] = {label: [] for label, _, _ in tools}
     try:
         for r in range(args.rounds):

@@ -38,11 +38,11 @@ async def one(scenario: str, item: str, status: Status, folder: Path) -> float:
         async with app.run_test(size=(120, 36)) as pilot:
 
             def shown() -> Status | None:
-                r = app.result(item)
+                r = next((r for r in app.targets[0].results if r.id == item), None)
                 return r.status if r is not None else None
 
             deadline = time.monotonic() + 60
-            while shown() != Status.PASS or app.result("probe.dimensions") is None:
+            while shown() != Status.PASS or not any(r.id == "probe.dimensions" for r in app.targets[0].results):
                 if time.monotonic() > deadline:
                     raise SystemExit(f"{item} never passed on the healthy target")
                 await pilot.pause(0.05)

@@ -33,33 +33,33 @@ async def shoot(name: str, fault: str | None) -> Path:
     try:
         async with app.run_test(size=SIZE) as pilot:
             deadline = time.monotonic() + 30
-            while app.store.counts.probe < 40 and time.monotonic() < deadline:
+            while app.targets[0].store.counts.probe < 40 and time.monotonic() < deadline:
                 await pilot.pause(0.1)
             if fault == "ingest":
                 # A simulated Open WebUI upload: shoot mid-burst, while chunks are queued.
                 target.set_scenario(fault)
                 deadline = time.monotonic() + 30
                 while time.monotonic() < deadline and not (
-                    app.store.ingest.burst is not None
-                    and app.store.ingest.burst.ok > 40
-                    and len(app.store.ingest_rates) > 8
+                    app.targets[0].store.ingest.burst is not None
+                    and app.targets[0].store.ingest.burst.ok > 40
+                    and len(app.targets[0].store.ingest_rates) > 8
                 ):
                     await pilot.pause(0.1)
             elif fault:
                 target.set_scenario(fault)
-                for poller in app.pollers.values():
+                for poller in app.targets[0].pollers.values():
                     poller.trigger()
                 deadline = time.monotonic() + 10
-                while time.monotonic() < deadline and not any(r.status.value == "fail" for r in app.results):
+                while time.monotonic() < deadline and not any(r.status.value == "fail" for r in app.targets[0].results):
                     await pilot.pause(0.1)
                 # Let the hysteresis settle: checks fed by slower polls (the 2 s process scan) turn later.
                 settled, last, since = time.monotonic() + 15, None, time.monotonic()
                 while time.monotonic() < settled and time.monotonic() - since < 4.5:
-                    now = {r.id: r.status for r in app.results}
+                    now = {r.id: r.status for r in app.targets[0].results}
                     if now != last:
                         last, since = now, time.monotonic()
                     await pilot.pause(0.1)
-            app.sub_title = app._subtitle()
+            app.sub_title = app.dashboard.subtitle()
             await pilot.pause(0.3)
             app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
     finally:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import httpx
+from prometheus_client import generate_latest
 from prometheus_client.parser import text_string_to_metric_families
 
 from tui.config import Config
@@ -24,6 +25,14 @@ def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
+
+
+async def until(pilot, cond, timeout: float = 15.0) -> None:
+    """Let the app run until `cond()` holds (bounded: it fails the test when it never does)."""
+    deadline = time.monotonic() + timeout
+    while not cond():
+        assert time.monotonic() < deadline, "condition not met in time"
+        await pilot.pause(0.05)
 
 
 def samples(text: str) -> dict[tuple[str, tuple], float]:
@@ -134,15 +143,20 @@ async def test_export_beside_the_dashboard(tmp_path: Path) -> None:
     try:
         app = EmbedtopApp(cfg, demo=target, exporter=exporter)
         async with app.run_test(size=(120, 36)) as pilot:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and (
-                app.result("probe.dimensions") is None or app.result("probe.dimensions").status != Status.FAIL
-            ):
-                await pilot.pause(0.1)
-            await pilot.pause(1.3)  # the exporter is updated at most once a second
+            dims = ("embedtop_check_status", (("id", "probe.dimensions"), ("target", cfg.label)))
+
+            def exported() -> float | None:
+                return samples(generate_latest(exporter.registry).decode()).get(dims)
+
+            def failed() -> bool:
+                r = app.targets[0].result("probe.dimensions")
+                return r is not None and r.status == Status.FAIL
+
+            await until(pilot, failed)
+            await until(pilot, lambda: exported() == 2)  # the exporter follows at most once a second
             async with httpx.AsyncClient(trust_env=False) as c:
                 text = (await c.get(f"http://127.0.0.1:{port}/metrics")).text
-            shown = {r.id: r.status for r in app.results}
+            shown = {r.id: r.status for r in app.targets[0].results}
     finally:
         stop()
         target.stop()
@@ -170,7 +184,13 @@ def test_export_flag_is_checked_like_listen() -> None:
 
 async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: Path) -> None:
     from tui.app import EmbedtopApp
+    from tui.clock import MockClock
+    from tui.rules.result import Status
     from tui.state.recording import read
+
+    def status(app: EmbedtopApp, check: str) -> Status | None:
+        r = app.targets[0].result(check)
+        return r.status if r is not None else None
 
     rec = tmp_path / "rec.jsonl"
     target = DemoTarget("healthy", tmp_path / "vllm.log").start()
@@ -185,18 +205,10 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
         )
         app = EmbedtopApp(cfg, demo=target, record=rec)
         async with app.run_test(size=(120, 36)) as pilot:
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and not any(
-                r.id == "probe.dimensions" and r.status.value == "pass" for r in app.results
-            ):
-                await pilot.pause(0.1)
+            await until(pilot, lambda: status(app, "probe.dimensions") == Status.PASS)
             target.set_scenario("wrong-dims")
-            deadline = time.monotonic() + 15
-            while time.monotonic() < deadline and not any(
-                r.id == "probe.dimensions" and r.status.value == "fail" for r in app.results
-            ):
-                await pilot.pause(0.1)
-            live = [(e.check_id, e.old, e.new) for e in app.checklist.events]
+            await until(pilot, lambda: status(app, "probe.dimensions") == Status.FAIL)
+            live = [(e.check_id, e.old, e.new) for e in app.targets[0].checklist.events]
     finally:
         target.stop()
     text = rec.read_text()
@@ -207,43 +219,42 @@ async def test_a_recorded_fault_replays_to_the_same_check_transitions(tmp_path: 
     assert ("probe.dimensions", "pass", "fail") in recorded
     replay = EmbedtopApp(Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, speed=1000)
     async with replay.run_test(size=(120, 36)) as pilot:
-        # The cursor moves over samples only (transitions are recomputed): wait for the last sample, not for
-        # the last record, which may be a transition (then the loop used to sit out its whole deadline).
-        last_sample_t = [t for t, k, _ in records if k != "transition"][-1]
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline and replay.replay_t != last_sample_t:
-            await pilot.pause(0.1)
-        replayed = [(e.check_id, e.old.value if e.old else None, e.new.value) for e in replay.checklist.events]
+        # The cursor moves over samples only (transitions are judged again): it is done after the last sample.
+        cursor = replay.watch.cursor
+        await until(pilot, lambda: cursor.done, timeout=20)
+        assert cursor.t == [t for t, k, _ in records if k != "transition"][-1]
+        replayed = [
+            (e.check_id, e.old.value if e.old else None, e.new.value) for e in replay.targets[0].checklist.events
+        ]
         assert "replay of" in replay.sub_title
     assert replayed == recorded
-    # The time cursor: paused, `n` jumps from status change to status change, `<` goes back a minute.
-    from tui.rules.result import Status
-
+    # The time cursor, on a clock that never moves (the player hands out the first sample, then waits):
+    # `n` jumps from status change to status change, `<` goes back a minute.
     fail_t = next(
         t for t, k, d in records if k == "transition" and d["id"] == "probe.dimensions" and d["new"] == "fail"
     )
-    cursor = EmbedtopApp(Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, speed=1e-6)
-    async with cursor.run_test(size=(120, 36)) as pilot:
-        await pilot.pause(0.2)
-        await pilot.press("space")
-        assert "PAUSED" in cursor.sub_title
+    moved = EmbedtopApp(
+        Config(url=cfg.url, log=cfg.log, model=cfg.model), live=False, replay=records, clock=MockClock(start=0.0)
+    )
+    async with moved.run_test(size=(120, 36)) as pilot:
+        cursor = moved.watch.cursor
+        await until(pilot, lambda: cursor.pos == 1)
         stops = []
         for _ in range(len(recorded)):
             await pilot.press("n")
-            await pilot.pause(0.2)
-            stops.append(cursor.replay_t)
-            dims = cursor.result("probe.dimensions")
-            if dims is not None and dims.status == Status.FAIL:
+            stops.append(cursor.t)
+            if status(moved, "probe.dimensions") == Status.FAIL:
                 break
+        assert status(moved, "probe.dimensions") == Status.FAIL, stops
         # It stops at the sample that caused the change (the change is stamped when it was judged).
-        assert cursor.replay_t is not None and fail_t - 1.0 < cursor.replay_t <= fail_t, (stops, fail_t)
-        assert stops == sorted(stops) and "%" in cursor.sub_title
+        assert cursor.t is not None and fail_t - 1.0 < cursor.t <= fail_t, (stops, fail_t)
+        assert stops == sorted(stops) and len(set(stops)) == len(stops) and "%" in moved.sub_title
+        before = cursor.t
         await pilot.press("less_than_sign")
-        await pilot.pause(0.3)
-        assert cursor.replay_t is None or cursor.replay_t < fail_t
-        dims = cursor.result("probe.dimensions")
-        assert dims is None or dims.status != Status.FAIL
-        assert not cursor.checklist.events or all(e.t < fail_t for e in cursor.checklist.events)
+        earlier = [t for t, k, _ in records if k != "transition" and t <= before - 60]
+        assert cursor.t == (earlier[-1] if earlier else None)
+        assert status(moved, "probe.dimensions") != Status.FAIL  # judged again from the start, before the fault
+        assert all(e.t < fail_t for e in moved.targets[0].checklist.events)
 
 
 def test_diagnose_recording_prints_the_timeline(tmp_path: Path) -> None:

@@ -252,7 +252,7 @@ async def test_api_server_sigkill_orphans_and_ui_stays_responsive(installed: Non
         async with app.run_test(size=(120, 36)) as pilot:
             deadline = time.monotonic() + 30
             while time.monotonic() < deadline:
-                probe = app.result("probe.status")
+                probe = app.targets[0].result("probe.status")
                 if probe is not None and probe.status == Status.PASS:
                     break
                 await pilot.pause(0.2)
@@ -264,16 +264,21 @@ async def test_api_server_sigkill_orphans_and_ui_stays_responsive(installed: Non
             assert isinstance(app.screen, HelpScreen)
             await pilot.press("escape", "p", "v", "v", "v")
             while time.monotonic() - start < RED_BOUND_S + 10:
-                r = app.result("vllm.process")
-                if app.result("api.reachable").status == Status.FAIL and r is not None and r.status == Status.FAIL:
+                r = app.targets[0].result("vllm.process")
+                if (
+                    app.targets[0].result("api.reachable").status == Status.FAIL
+                    and r is not None
+                    and r.status == Status.FAIL
+                ):
                     break
                 await pilot.pause(0.2)
             took = time.monotonic() - start
             print(f"SIGKILL API server → api.reachable and vllm.process red in {took:.1f} s")
             assert (
-                app.result("api.reachable").status == Status.FAIL and "refused" in app.result("api.reachable").summary
+                app.targets[0].result("api.reachable").status == Status.FAIL
+                and "refused" in app.targets[0].result("api.reachable").summary
             )
-            r = app.result("vllm.process")
+            r = app.targets[0].result("vllm.process")
             assert r.status == Status.FAIL and "engine processes were left running" in r.summary
             assert str(orphans[0]) in r.fix or any(str(o) in r.fix for o in orphans)
     finally:

@@ -142,22 +142,24 @@ async def test_watched_log_sleeps_when_quiet_and_reads_a_new_line_at_once(tmp_pa
         deadline = time.monotonic() + 10
         while app.targets[0].log_watch is None and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        target, poller = app.targets[0], app.pollers["log"]
+        target, poller = app.targets[0], app.targets[0].pollers["log"]
         assert target.log_watch is not None
         await until(pilot, lambda: poller.interval == LOG_IDLE_S)  # the poll after the first lines, then asleep
         n = poller.polls
         await pilot.pause(3.0)  # what is measured: a quiet watched log is not read in these 3 s (but a heartbeat)
         assert poller.polls - n <= 1
-        before, t0 = app.store.log_lines_total, time.monotonic()
+        before, t0 = app.targets[0].store.log_lines_total, time.monotonic()
         with path.open("a") as fh:
             fh.write("ERROR 12-01 10:00:05 [core.py:1] EngineCore failed to start.\n")
             fh.write("Traceback (most recent call last):\n")
             fh.write('  File "core.py", line 1, in run\n')
             fh.write("RuntimeError: boom\n")
-        while app.store.log_lines_total == before and time.monotonic() - t0 < 2:
+        while app.targets[0].store.log_lines_total == before and time.monotonic() - t0 < 2:
             await pilot.pause(0.01)
-        assert app.store.log_lines_total > before and time.monotonic() - t0 < 0.6
-        await until(pilot, lambda: poller.interval == min(1.0, app.cfg.interval))  # the traceback may still grow
+        assert app.targets[0].store.log_lines_total > before and time.monotonic() - t0 < 0.6
+        await until(
+            pilot, lambda: poller.interval == min(1.0, app.targets[0].cfg.interval)
+        )  # the traceback may still grow
         assert target.store.log_state.chains.open_chains
         await until(pilot, lambda: not target.store.log_state.chains.open_chains and poller.interval == LOG_IDLE_S)
 
@@ -175,8 +177,8 @@ async def test_log_without_a_watch_is_polled_every_second(tmp_path: Path, monkey
     path.write_text("INFO 12-01 10:00:00 [api_server.py:1] started\n")
     app = EmbedtopApp(Config(url="http://127.0.0.1:9", log=path, interval=5, probe_interval=30, timeout=1))
     async with app.run_test(size=(120, 36)) as pilot:
-        await until(pilot, lambda: "log" in app.pollers and app.pollers["log"].polls >= 3)
-        assert app.targets[0].log_watch is None and app.pollers["log"].interval == 1.0
+        await until(pilot, lambda: "log" in app.targets[0].pollers and app.targets[0].pollers["log"].polls >= 3)
+        assert app.targets[0].log_watch is None and app.targets[0].pollers["log"].interval == 1.0
 
 
 def test_process_scan_reads_known_pids_between_full_scans(tmp_path: Path) -> None:
@@ -266,13 +268,15 @@ async def test_a_paused_dashboard_turns_stale_with_no_sample_arriving(tmp_path: 
         app = EmbedtopApp(cfg, demo=target)
         async with app.run_test(size=(120, 36)) as pilot:
             deadline = time.monotonic() + 15
-            while (r := app.result("api.reachable")) is None or r.status != Status.PASS:
+            while (r := app.targets[0].result("api.reachable")) is None or r.status != Status.PASS:
                 assert time.monotonic() < deadline
                 await pilot.pause(0.05)
             await pilot.press("space")
             paused_at = time.monotonic()
-            await until(pilot, lambda: (r := app.result("api.reachable")) is not None and r.status == Status.STALE)
-            r = app.result("api.reachable")
+            await until(
+                pilot, lambda: (r := app.targets[0].result("api.reachable")) is not None and r.status == Status.STALE
+            )
+            r = app.targets[0].result("api.reachable")
             assert r is not None and r.status == Status.STALE and "polling is paused" in r.summary
             assert time.monotonic() - paused_at >= 3 * cfg.interval  # stale once its input is old, not at once
     finally:
@@ -316,14 +320,14 @@ async def test_a_flooded_log_is_read_once_a_second_not_once_a_write(tmp_path: Pa
         deadline = time.monotonic() + 10
         while app.targets[0].log_watch is None and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        poller = app.pollers["log"]
+        poller = app.targets[0].pollers["log"]
         await until(pilot, lambda: poller.interval == LOG_IDLE_S)  # the first lines read, then asleep
-        before = app.store.log_lines_total
+        before = app.targets[0].store.log_lines_total
         n = poller.polls
         for i in range(60):  # 20 writes a second for 3 s
             with path.open("a") as fh:
                 fh.write(f"INFO 12-01 10:00:01 [x.py:1] line {i}\n")
             await pilot.pause(0.05)
-        await until(pilot, lambda: app.store.log_lines_total - before >= 60)
-        assert app.store.log_lines_total - before == 60  # nothing lost
+        await until(pilot, lambda: app.targets[0].store.log_lines_total - before >= 60)
+        assert app.targets[0].store.log_lines_total - before == 60  # nothing lost
         assert poller.polls - n <= 6  # the first write wakes it, then the one-second cadence

@@ -171,12 +171,12 @@ async def test_app_follows_docker_logs(fake_docker: Path, monkeypatch: pytest.Mo
     async with app.run_test(size=(120, 36)) as pilot:
         panel = app.query_one(LogPanel)
         deadline = time.monotonic() + 10
-        while (app.store.log_state.ready_at is None or panel.row_count < 20) and time.monotonic() < deadline:
+        while (app.targets[0].store.log_state.ready_at is None or panel.row_count < 20) and time.monotonic() < deadline:
             await pilot.pause(0.05)
-        assert app.store.log_state.ready_at is not None
+        assert app.targets[0].store.log_state.ready_at is not None
         assert str(panel.border_title).startswith("Log · docker:vllm")
         assert panel.row_count > 20
-        pid = app._tail.pid
+        pid = app.targets[0].tail.pid
     assert pid is not None
     deadline = time.monotonic() + 5
     while alive(pid) and time.monotonic() < deadline:

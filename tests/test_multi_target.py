@@ -260,18 +260,20 @@ async def test_dashboard_with_three_demo_targets(three_demos, tmp_path: Path) ->
 
         await _until(pilot, settled)
         # Each target has its own verdicts.
-        assert "expected 2560" in (app.result("probe.dimensions", 2) or pytest.fail()).summary
+        assert "expected 2560" in (app.targets[2].result("probe.dimensions") or pytest.fail()).summary
         # Each target's GPU memory is its own worker's, on its own GPU.
         for i in range(3):
             worker = targets[i].procs.pid("worker")
-            r = app.result("gpu.model_resident", i)
+            r = app.targets[i].result("gpu.model_resident")
             assert r is not None and f"pid {worker}" in r.summary and f"GPU{i}" in r.summary
-            assert app.result("vllm.process", i).summary.startswith(
-                f"API server pid {targets[i].procs.pid('api-server')}"
+            assert (
+                app.targets[i]
+                .result("vllm.process")
+                .summary.startswith(f"API server pid {targets[i].procs.pid('api-server')}")
             )
         # The overview: a row per target, the broken one shown as the worst and followed by the cursor.
-        await pilot.pause(0.3)
         table = app.query_one(OverviewTable)
+        await _until(pilot, lambda: len(table.rows_shown) == 3 and table.rows_shown[2].status == Status.FAIL)
         rows = table.rows_shown
         assert [r.name for r in rows] == ["demo-1", "demo-2", "demo-3"]
         assert rows[2].status == Status.FAIL and rows[2].worst is not None and rows[2].worst.id == "probe.dimensions"
@@ -288,10 +290,10 @@ async def test_dashboard_with_three_demo_targets(three_demos, tmp_path: Path) ->
         await _until(pilot, lambda: all(manual(t) == 1 for t in app.targets))
         # Keys 2 / 0 / ] switch tabs; only the shown target's panels are drawn.
         await pilot.press("2")
-        await pilot.pause(0.3)
-        assert app.active_index == 1 and app.query_one(TabbedContent).active == "tab-1"
+        await _until(pilot, lambda: app.dashboard.active_index == 1)
+        assert app.dashboard.active_index == 1 and app.query_one(TabbedContent).active == "tab-1"
         assert app.query_one("#view-1", TargetView).display and "demo-2" in app.sub_title
-        await pilot.pause(1.1)  # one manual probe a second
+        await pilot.pause(1.1)  # keys may ask for one manual probe a second: this one waits out the last
         await pilot.press("p")
         await _until(pilot, lambda: manual(app.targets[1]) == 2)
         assert [manual(t) for t in app.targets] == [1, 2, 1]
@@ -299,19 +301,17 @@ async def test_dashboard_with_three_demo_targets(three_demos, tmp_path: Path) ->
         await _until(pilot, lambda: targets[1].scenario.name != "ingest")
         assert targets[0].scenario.name == "healthy" and targets[2].scenario.name == "wrong-dims"
         await pilot.press("0")
-        await pilot.pause(0.2)
-        assert app.active_index is None and "overview" in app.sub_title
+        await _until(pilot, lambda: app.dashboard.active_index is None)
+        assert "overview" in app.sub_title
         await pilot.press("right_square_bracket")
-        await pilot.pause(0.2)
-        assert app.active_index == 0
-        # Enter on an overview row opens that target.
+        await _until(pilot, lambda: app.dashboard.active_index == 0)
+        # Enter on an overview row opens that target (the table says which: OverviewTable.TargetChosen).
         await pilot.press("0")
-        await pilot.pause(0.2)
+        await _until(pilot, lambda: app.dashboard.active_index is None)
         table.focus()
         table.move_cursor(row=2)
         await pilot.press("enter")
-        await pilot.pause(0.2)
-        assert app.active_index == 2
+        await _until(pilot, lambda: app.dashboard.active_index == 2)
         # The view of target 3 shows its own checklist, worst first.
         from tui.widgets.checklist import Checklist
 
@@ -331,7 +331,7 @@ async def test_dashboard_with_three_demo_targets(three_demos, tmp_path: Path) ->
         assert (
             text.index("GPU2") < text.index("GPU0") and f"other vLLM: Worker {targets[0].procs.pid('worker')}" in text
         )
-        assert "GPU2" in app.result("gpu.memory_headroom", 2).summary
+        assert "GPU2" in app.targets[2].result("gpu.memory_headroom").summary
         assert not app.collector_errors
     # One recording per target; the API key is in none.
     for path in records:
@@ -426,12 +426,12 @@ async def test_recordings_of_several_targets_replay_together(tmp_path: Path) -> 
             await _until(
                 pilot,
                 lambda: (
-                    app.result("probe.dimensions", 1) is not None
-                    and app.result("probe.dimensions", 1).status == Status.PASS
+                    app.targets[1].result("probe.dimensions") is not None
+                    and app.targets[1].result("probe.dimensions").status == Status.PASS
                 ),
             )
             demos[1].set_scenario("wrong-dims")
-            await _until(pilot, lambda: app.result("probe.dimensions", 1).status == Status.FAIL)
+            await _until(pilot, lambda: app.targets[1].result("probe.dimensions").status == Status.FAIL)
             live = [[(e.check_id, e.new.value) for e in t.checklist.events] for t in app.targets]
     finally:
         for d in demos:
@@ -449,10 +449,13 @@ async def test_recordings_of_several_targets_replay_together(tmp_path: Path) -> 
     )
     last = max(recs[-1][0] for recs in recordings)
     async with replay.run_test(size=(120, 36)) as pilot:
-        await _until(pilot, lambda: replay.replay_pos == len(replay._samples), timeout=30)
-        await pilot.pause(0.3)
+        await _until(pilot, lambda: replay.watch.cursor.done, timeout=30)
         replayed = [[(e.check_id, e.new.value) for e in t.checklist.events] for t in replay.targets]
-        assert "replay of 2 targets" in replay.sub_title and replay.replay_t is not None and replay.replay_t <= last
+        assert (
+            "replay of 2 targets" in replay.sub_title
+            and replay.watch.cursor.t is not None
+            and replay.watch.cursor.t <= last
+        )
     assert replayed == recorded
 
 
@@ -553,15 +556,15 @@ async def test_one_demo_targets_engine_dies_beside_others(three_demos) -> None:
     async with app.run_test(size=(120, 36)) as pilot:
 
         def status(i: int, check: str = "vllm.process") -> Status | None:
-            r = app.result(check, i)
+            r = app.targets[i].result(check)
             return r.status if r is not None else None
 
         await _until(pilot, lambda: all(status(i) == Status.PASS for i in range(3)))
         dead_worker = targets[0].procs.pid("worker")
         targets[0].set_scenario("engine-dead")
         await _until(pilot, lambda: status(0) == Status.FAIL)
-        assert f"worker pid {dead_worker} exited" in app.result("vllm.process", 0).summary
+        assert f"worker pid {dead_worker} exited" in app.targets[0].result("vllm.process").summary
         assert status(1) == Status.PASS and status(2) == Status.PASS
         targets[0].set_scenario("healthy")  # a restart: new engine processes, named by its log
         await _until(pilot, lambda: status(0) == Status.PASS)
-        assert any("restarted" in e for e in app.result("vllm.process", 0).evidence)
+        assert any("restarted" in e for e in app.targets[0].result("vllm.process").evidence)

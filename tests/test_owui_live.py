@@ -310,11 +310,15 @@ async def test_dashboard_shows_the_dimension_error_from_the_followed_log(healthy
     )
     app = EmbedtopApp(cfg, demo=healthy, nvml=None)
     async with app.run_test(size=(120, 36)) as pilot:
-        await wait_for(pilot, lambda: {r.id: r.status for r in app.results}.get("client.dimensions") == Status.PASS)
+        await wait_for(
+            pilot, lambda: {r.id: r.status for r in app.targets[0].results}.get("client.dimensions") == Status.PASS
+        )
         with log.open("a") as fh:  # Open WebUI writes the failure while we watch
             fh.write("\n".join(owui_lines(EXCERPT)) + "\n")
-        await wait_for(pilot, lambda: {r.id: r.status for r in app.results}.get("client.dimensions") == Status.FAIL)
-        dims = next(r for r in app.results if r.id == "client.dimensions")
+        await wait_for(
+            pilot, lambda: {r.id: r.status for r in app.targets[0].results}.get("client.dimensions") == Status.FAIL
+        )
+        dims = next(r for r in app.targets[0].results if r.id == "client.dimensions")
         assert "2560-dim" in dims.summary and "Reindex" in dims.fix
 
 
@@ -432,7 +436,7 @@ async def test_a_quiet_open_webui_log_does_not_redraw() -> None:
     run.on_sample(OwuiLogBatch(time.time(), "owui"))
     run.on_sample(OwuiLogBatch(time.time(), "owui"))
     assert len(changes) == 1
-    assert {r.id: r.status for r in run.latest}["client.dimensions"] == Status.FAIL
+    assert {r.id: r.status for r in run.results}["client.dimensions"] == Status.FAIL
 
 
 # ---------------------------------------------------------------- the vector store itself (--openwebui-data)

@@ -213,13 +213,13 @@ async def test_dashboard_against_the_real_server(vllm: RealVllm) -> None:
         deadline = time.monotonic() + 30
         want = ("vllm.startup", "vllm.engine", "api.reachable", "api.models", "probe.status", "probe.dimensions")
         while time.monotonic() < deadline:
-            got = {r.id: r.status for r in app.results}
-            if all(got.get(k) == Status.PASS for k in want) and app.store.traffic() is not None:
+            got = {r.id: r.status for r in app.targets[0].results}
+            if all(got.get(k) == Status.PASS for k in want) and app.targets[0].store.traffic() is not None:
                 break
             await pilot.pause(0.2)
-        got = {r.id: r.status for r in app.results}
+        got = {r.id: r.status for r in app.targets[0].results}
         assert all(got.get(k) == Status.PASS for k in want), got
-        assert app.store.metrics is not None and app.store.metrics.ok
+        assert app.targets[0].store.metrics is not None and app.targets[0].store.metrics.ok
 
 
 async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVllm, tmp_path: Path) -> None:
@@ -257,7 +257,7 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
             )
 
             def status(i: int, check: str) -> Status | None:
-                r = app.result(check, i)
+                r = app.targets[i].result(check)
                 return r.status if r is not None else None
 
             def settled() -> bool:
@@ -276,13 +276,13 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
             got = [{r.id: r.status.value for r in t.results} for t in app.targets]
             assert settled(), got
             # The real server: its own API server pid, 384-dim vectors as configured, and no GPU memory of its own.
-            assert app.result("vllm.process", 2).summary.startswith(f"API server pid {vllm.pid}")
-            assert "no vLLM process holds GPU memory" in app.result("gpu.model_resident", 2).summary
+            assert app.targets[2].result("vllm.process").summary.startswith(f"API server pid {vllm.pid}")
+            assert "no vLLM process holds GPU memory" in app.targets[2].result("gpu.model_resident").summary
             real = {p.pid: p.role for p in target_processes(app.targets[2].store, cfgs[2]) or ()}
             assert real.get(vllm.pid) == "api-server" and set(real.values()) == {"api-server", "engine-core", "worker"}
             assert demos[0].procs.pid("worker") not in real
             # The demo targets keep their own verdicts.
-            assert "expected 2560" in app.result("probe.dimensions", 1).summary
+            assert "expected 2560" in app.targets[1].result("probe.dimensions").summary
             await pilot.pause(0.3)
             rows = app.query_one(OverviewTable).rows_shown
             assert [r.name for r in rows] == ["demo-ok", "demo-dims", "real"]
@@ -294,7 +294,7 @@ async def test_two_demo_targets_and_the_real_vllm_in_one_dashboard(vllm: RealVll
             from tui.widgets.log_panel import LogPanel
 
             panel = app.query_one("#view-2").query_one(LogPanel)
-            assert app.active_index == 2 and panel.events and str(vllm.log) in str(panel.border_title)
+            assert app.dashboard.active_index == 2 and panel.events and str(vllm.log) in str(panel.border_title)
             assert not app.collector_errors
     finally:
         for d in demos:
@@ -396,7 +396,7 @@ async def test_dashboard_shows_a_runner_generate_start_failing_in_vllms_words(tm
             deadline = time.monotonic() + 90
             startup = None
             while time.monotonic() < deadline:
-                startup = next((r for r in app.results if r.id == "vllm.startup"), None)
+                startup = next((r for r in app.targets[0].results if r.id == "vllm.startup"), None)
                 if startup is not None and startup.status == Status.FAIL:
                     break
                 await pilot.pause(0.3)

@@ -1,28 +1,29 @@
 """`embedtop export`: the checklist and the key figures as Prometheus metrics, for Prometheus + Grafana.
 
-It runs the same collectors as `embedtop check`, every `--interval`, and serves `/metrics` from its own
-prometheus_client registry. Label values are bounded: the target names of the config, check ids (a fixed
-catalog), GPU indices, the lifecycle phases and the vLLM process roles — never PIDs, paths or anything a
-client sends. A target that is down is a value (`embedtop_check_status{id="api.reachable"} 2`), not a
-crash. Every per-target series carries `target` (its `[[targets]]` name, else HOST:PORT), so one
-exporter serves several vLLM servers; GPU series are the host's and carry none.
+It runs the same sources as the dashboard and `embedtop check` (tui.runtime.rounds) every `--interval`,
+and serves `/metrics` from its own prometheus_client registry. Label values are bounded: the target names
+of the config, check ids (a fixed catalog), GPU indices, the lifecycle phases and the vLLM process roles —
+never PIDs, paths or anything a client sends. A target that is down is a value
+(`embedtop_check_status{id="api.reachable"} 2`), not a crash. Every per-target series carries `target`
+(its `[[targets]]` name, else HOST:PORT), so one exporter serves several vLLM servers; GPU series are the
+host's and carry none.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from typing import Any
 
 from prometheus_client import CollectorRegistry, Gauge, Histogram, start_http_server
 
 from tui import __version__
+from tui.clock import SYSTEM, Clock
 from tui.config import Config
-from tui.headless import Rounds
 from tui.rules.checks import SPECS, evaluate
 from tui.rules.result import CheckResult, Status
+from tui.runtime.rounds import Rounds
 from tui.state import lifecycle
 from tui.state.processes import target_processes
 from tui.state.store import Store
@@ -156,27 +157,32 @@ class Exporter:
             self.tok_rate.labels(name).set(traffic.tokens_per_s or 0.0)
 
 
-async def _poll(exporter: Exporter, cfg: Config, nvml: Any, rounds: int | None) -> None:
+async def _poll(exporter: Exporter, cfg: Config, nvml: Any, rounds: int | None, clock: Clock) -> None:
     store = Store()
     done = 0
-    async with Rounds(cfg, store, f"embedtop/{__version__} (export)", nvml) as collectors:
+    async with Rounds(cfg, store, f"embedtop/{__version__} (export)", nvml, clock) as collectors:
         while rounds is None or done < rounds:
-            started = time.monotonic()
+            started = clock.monotonic()
             await collectors.round(semantic=done % max(1, int(cfg.semantic_interval / cfg.interval)) == 0)
-            exporter.update(cfg, store, now=time.time())
+            exporter.update(cfg, store, now=clock.time())
             done += 1
-            await asyncio.sleep(max(0.0, cfg.interval - (time.monotonic() - started)))
+            await clock.sleep(max(0.0, cfg.interval - (clock.monotonic() - started)))
 
 
 async def serve(
-    cfgs: Config | list[Config], host: str, port: int, rounds: int | None = None, nvml: Any = None
+    cfgs: Config | list[Config],
+    host: str,
+    port: int,
+    rounds: int | None = None,
+    nvml: Any = None,
+    clock: Clock = SYSTEM,
 ) -> Exporter:
     """Poll every target forever (or `rounds` times, for tests), each on its own loop, and keep /metrics
     current."""
     targets = [cfgs] if isinstance(cfgs, Config) else list(cfgs)
     exporter, stop = start(targets, host, port)
     try:
-        await asyncio.gather(*(_poll(exporter, cfg, nvml, rounds) for cfg in targets))
+        await asyncio.gather(*(_poll(exporter, cfg, nvml, rounds, clock) for cfg in targets))
     finally:
         stop()
     return exporter

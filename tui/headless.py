@@ -18,38 +18,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import httpx
-
 from tui import __version__
-from tui.collectors.gpu import NvmlCollector
-from tui.collectors.http_util import client_headers
-from tui.collectors.logcommand import log_source
-from tui.collectors.openwebui import OpenWebUICollector
-from tui.collectors.owuilog import owui_log_source
-from tui.collectors.owuistore import OwuiStoreCollector
-from tui.collectors.probe import ProbeCollector
-from tui.collectors.procs import HostCollector
-from tui.collectors.server import ServerCollector
+from tui.clock import SYSTEM, Clock
 from tui.config import Config
 from tui.rules.checks import BY_CHECK_ID, evaluate
 from tui.rules.result import CheckResult, Status, severity
-from tui.state.processes import gpu_pids
+from tui.runtime.rounds import Rounds
 from tui.state.store import Store
-from tui.state.target_facts import probe_model, probe_root
+from tui.widgets.styles import short_mark
 
 SCHEMA_ID = "embedtop-check/1"
 SCHEMA_PATH = Path(__file__).with_name("check_schema.json")
 MULTI_SCHEMA_ID = "embedtop-check-multi/1"
 MULTI_SCHEMA_PATH = Path(__file__).with_name("check_multi_schema.json")
 EXIT = {"pass": 0, "fail": 1, "warn": 3}
-MARK = {
-    Status.PASS: "✔ pass",
-    Status.WARN: "▲ warn",
-    Status.FAIL: "✖ FAIL",
-    Status.UNKNOWN: "? n/a ",
-    Status.BLOCKED: "… blkd",
-    Status.STALE: "◷ stale",
-}
 
 
 @dataclass
@@ -72,88 +54,23 @@ class Verdict:
         return EXIT[self.status]
 
 
-class Rounds:
-    """Every collector of the dashboard, run one after the other in `round()` (no UI): for `check` and
-    `export`. Use as an async context manager; it closes its HTTP clients, log follower and NVML."""
-
-    def __init__(self, cfg: Config, store: Store, agent: str, nvml: Any = None) -> None:
-        self.cfg, self.store, self.agent = cfg, store, agent
-        self.tail = log_source(cfg)
-        self.owui_tail = owui_log_source(cfg)  # Open WebUI's own log
-        self.owui_store = OwuiStoreCollector(cfg.openwebui_data) if cfg.openwebui_data else None
-        self.gpu, self.host = NvmlCollector(nvml, gpus=cfg.gpu), HostCollector()
-        self._clients: list[httpx.AsyncClient] = []
-        self.owui: OpenWebUICollector | None = None
-
-    async def __aenter__(self) -> Rounds:
-        cfg = self.cfg
-        client = httpx.AsyncClient(
-            headers=client_headers(cfg.api_key, self.agent), follow_redirects=False, trust_env=False
-        )
-        self._clients.append(client)
-        self.server = ServerCollector(client, cfg.url, cfg.timeout, interval=cfg.interval)
-        self.probe = ProbeCollector(
-            client,
-            cfg.url,
-            cfg.timeout,
-            lambda: probe_model(self.store, cfg),
-            lambda: probe_root(self.store, cfg),
-        )
-        if cfg.openwebui:
-            owui_client = httpx.AsyncClient(  # its own client: Open WebUI's key only, never vLLM's
-                headers=client_headers(cfg.openwebui_key, self.agent), follow_redirects=False, trust_env=False
-            )
-            self._clients.append(owui_client)
-            self.owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        for client in self._clients:
-            await client.aclose()
-        if self.tail is not None:
-            await asyncio.to_thread(self.tail.close)
-        if self.owui_tail is not None:
-            await asyncio.to_thread(self.owui_tail.close)
-        await asyncio.to_thread(self.gpu.close)
-
-    async def round(self, semantic: bool = False) -> None:
-        store = self.store
-        if self.owui is not None:
-            store.apply(await self.owui.collect())
-        if self.tail is not None:
-            store.apply(await asyncio.to_thread(self.tail.read))
-        if self.owui_tail is not None:
-            store.apply(await self.owui_tail.collect())
-        if self.owui_store is not None:
-            store.apply(await self.owui_store.collect())
-        store.apply(await asyncio.to_thread(self.gpu.collect))
-        self.host.watch_gpu_pids(gpu_pids(store.gpu))  # which of NVML's PIDs exist here: in the host sample
-        store.apply(await asyncio.to_thread(self.host.collect))
-        sample = await self.server.collect()
-        store.apply(sample)
-        if sample.ok:
-            store.apply(await self.probe.collect())
-            if semantic or store.semantic is None or not store.semantic.ok:
-                store.apply(await self.probe.semantic())
-
-
-async def run_check(cfg: Config, wait: float, nvml: Any = None) -> Verdict:
+async def run_check(cfg: Config, wait: float, nvml: Any = None, clock: Clock = SYSTEM) -> Verdict:
     """Poll until every check has a verdict or `wait` seconds pass."""
-    start = time.monotonic()
+    start = clock.monotonic()
     store = Store()
     rounds = 0
     results: list[CheckResult] = []
-    async with Rounds(cfg, store, f"embedtop/{__version__} (check)", nvml) as collectors:
+    async with Rounds(cfg, store, f"embedtop/{__version__} (check)", nvml, clock) as collectors:
         while True:
             rounds += 1
             await collectors.round()
-            results = evaluate(store, cfg, time.time())
+            results = evaluate(store, cfg, clock.time())
             pending = [r.id for r in results if r.pending]
-            left = wait - (time.monotonic() - start)
+            left = wait - (clock.monotonic() - start)
             if not pending or left <= 0:
                 break
-            await asyncio.sleep(min(max(0.5, cfg.interval), left))
-    return Verdict(results, pending, time.monotonic() - start, rounds)
+            await clock.sleep(min(max(0.5, cfg.interval), left))
+    return Verdict(results, pending, clock.monotonic() - start, rounds)
 
 
 async def run_checks(cfgs: list[Config], wait: float, nvml: Any = None) -> list[Verdict]:
@@ -222,7 +139,7 @@ def render_multi(cfgs: list[Config], verdicts: list[Verdict]) -> str:
 def render_text(cfg: Config, verdict: Verdict, title: str = "") -> str:
     lines = [f"{title}embedtop check {cfg.url} — {verdict.rounds} round(s), {verdict.elapsed_s:.1f} s"]
     for r in sorted(verdict.results, key=lambda r: severity(r.status)):
-        lines.append(f"{MARK[r.status]}  {r.id:<20} {r.summary}")
+        lines.append(f"{short_mark(r.status)}  {r.id:<20} {r.summary}")
         if r.status in (Status.FAIL, Status.WARN):
             lines.extend(f"        evidence: {e}" for e in r.evidence[:3])
             if r.fix:

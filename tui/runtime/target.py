@@ -1,48 +1,49 @@
 """One watched vLLM server at run time: its config, store, checklist, recorder and poll loops.
 
-The dashboard holds one `TargetRun` per target (one, or one per `[[targets]]` table). Host-wide
-collectors (NVML, the process scan) are run once by the app and their samples handed to every
-target's `on_sample`. Each sample is folded into the target's own store and is one observation
-for its checklist's hysteresis; `on_change(target, sample)` then tells the UI to redraw.
-No Textual here: the same object could drive a headless loop.
+The dashboard holds one `TargetRun` per target (one, or one per `[[targets]]` table). It polls the
+target's sources (runtime/sources.py, one `Poller` each); the host-wide samples (NVML, the process scan)
+come from runtime/host.py through `on_sample` like its own. Each sample is folded into the store and
+judged once: the checklist's verdict (`results`) is the one verdict of this target, and `on_change(target,
+sample)` says there is something new to show. Time alone can change that verdict too (an input goes
+stale when its poller is stuck or paused): a timer on the injected clock judges again when the oldest
+input's limit runs out. No Textual here: the UI turns `on_change` into a message.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from tui import __version__
-from tui.collectors.owuilog import owui_log_source
-from tui.collectors.owuistore import OwuiStoreCollector
+from tui.clock import SYSTEM, Clock
 from tui.config import Config
 from tui.rules.result import CheckResult
-from tui.rules.shown import STORE_INTERVAL, ShownChecklist, input_times, stale_limits
+from tui.rules.shown import ShownChecklist, input_times, stale_limits
 from tui.runtime.poller import Poller
-from tui.samples import LogBatch, OwuiLogBatch
+from tui.runtime.sources import LOG_INTERVAL, Sources, build_sources
+from tui.samples import LogBatch, ModelInfo, OwuiLogBatch
 from tui.state.recording import Recorder
 from tui.state.store import Store
-from tui.state.target_facts import probe_model, probe_root
+from tui.state.target_facts import probe_model
 
 if TYPE_CHECKING:
-    import httpx
-
     from tui.collectors.logtail import FileWatch
-    from tui.collectors.probe import ProbeCollector
 
-LOG_INTERVAL = 1.0
 LOG_IDLE_S = 4.0  # a watched log that is quiet: read at least this often (its stale limit is 8 s)
 LOG_GATHER_S = 0.1  # a change wakes the follower this long after, so a burst of writes is one read
+STALE_MARGIN_S = 0.05  # judge again this long after an input's limit ran out
 OnChange = Callable[["TargetRun", Any], None]
 OnError = Callable[[str, BaseException], Any]
 
 
 class TargetRun:
-    """A target's state and its own pollers (server + /metrics, probe, semantic probe, log, Open WebUI)."""
+    """A target's state and its own pollers (server + /metrics, probe, semantic probe, log, Open WebUI).
+
+    `live=False` (a replay, a frozen store): no pollers, and the store is judged at the time of its newest
+    sample, never the clock's, so a recording judged a day later gives the verdicts it gave live."""
 
     def __init__(
         self,
@@ -52,91 +53,72 @@ class TargetRun:
         store: Store | None = None,
         record: Path | None = None,
         demo: Any = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.cfg = cfg
         self.on_change = on_change
         self.live = live
         self.demo = demo  # the in-process demo target behind this one, if any
+        self.clock = clock
         self.store = store or Store()
         self.checklist = ShownChecklist(cfg)
-        self.latest: list[CheckResult] = []  # the verdict after the newest sample
-        self.results: list[CheckResult] = []  # what the views show (set when they redraw)
         self.recorder = Recorder(record) if record is not None else None
-        if self.recorder is not None:
-            rec = self.recorder
+        self._listen()
+        self.pollers: dict[str, Poller] = {}
+        self.sources: Sources | None = None
+        self.paused = False
+        self.log_watch: FileWatch | None = None
+        self._log_busy = False
+        self._closing = False
+        self._stale_task: asyncio.Task[None] | None = None
+        self._stale_due: float | None = None
+        if store is not None:
+            self.evaluate()  # a store handed in pre-filled: judged once before its first draw
+
+    def _listen(self) -> None:
+        rec = self.recorder
+        if rec is not None:
             self.checklist.listeners.append(
                 lambda e: rec.transition(e.t, e.check_id, e.old.value if e.old else None, e.new.value, e.summary)
             )
-        self.pollers: dict[str, Poller] = {}
-        self.paused = False
-        self.probe: ProbeCollector | None = None
-        self.tail: Any = None  # LogTail or CommandTail
-        self.owui_tail: Any = None  # Open WebUI's own log (OwuiLogCollector)
-        self.semantic_manual = False
-        self.log_watch: FileWatch | None = None
-        self._log_busy = False
-        self.view_dirty = True  # for the UI: something to redraw / new log lines to show
-        self.log_dirty = True
-        self._clients: list[httpx.AsyncClient] = []
-        self._closing = False
 
     @property
     def name(self) -> str:
         return self.cfg.label
 
+    @property
+    def results(self) -> list[CheckResult]:
+        """The verdict after the newest sample (what every view shows): kept by the checklist, nowhere else."""
+        return self.checklist.results
+
+    def result(self, check_id: str) -> CheckResult | None:
+        return next((r for r in self.results if r.id == check_id), None)
+
+    @property
+    def probe(self) -> Any:
+        """The probe collector (manual and long-input probes), once polling started."""
+        return self.sources.probe if self.sources is not None else None
+
+    @property
+    def tail(self) -> Any:
+        """vLLM's log follower (LogTail or CommandTail), once polling started and when there is a log."""
+        return self.sources.tail if self.sources is not None else None
+
     # ------------------------------------------------------------ pollers
 
     def start(self, on_error: OnError | None = None) -> None:
-        """Create the HTTP clients and start this target's poll loops (on the running event loop). The
-        collectors are imported here, not with the module: the dashboard's first frame does not wait
-        for httpx and their parsers."""
-        from tui.collectors.http_util import client_headers, make_client
-        from tui.collectors.logcommand import log_source
+        """Build the sources (and their HTTP clients) and start one poll loop each, on the running loop."""
         from tui.collectors.logtail import LogTail
-        from tui.collectors.openwebui import OpenWebUICollector
-        from tui.collectors.probe import ProbeCollector
-        from tui.collectors.server import ServerCollector
 
-        cfg = self.cfg
-        headers = client_headers(cfg.api_key, f"embedtop/{__version__}")
-        client = make_client(cfg.url, headers)
-        self._clients.append(client)
-        server = ServerCollector(client, cfg.url, cfg.timeout, cfg.interval)
-        self.probe = ProbeCollector(
-            client,
-            cfg.url,
-            cfg.timeout,
-            lambda: probe_model(self.store, cfg),
-            lambda: probe_root(self.store, cfg),
-        )
-        specs: list[tuple[str, Any, float]] = [
-            ("server", server.collect, cfg.interval),
-            ("probe", self.probe.collect, cfg.probe_interval),
-            ("semantic", self._semantic, cfg.semantic_interval),
-        ]
-        if cfg.openwebui:
-            # Its own client: Open WebUI's key only, never vLLM's.
-            owui_headers = client_headers(cfg.openwebui_key, f"embedtop/{__version__}")
-            owui_client = make_client(cfg.openwebui, owui_headers)
-            self._clients.append(owui_client)
-            owui = OpenWebUICollector(owui_client, cfg.openwebui, cfg.timeout)
-            specs.append(("openwebui", owui.collect, max(cfg.interval, 5.0)))
-        tail = log_source(cfg)
-        if tail is not None:
-            self.tail = tail
-            specs.append(("log", lambda: asyncio.to_thread(tail.read), min(LOG_INTERVAL, cfg.interval)))
-        owui_tail = owui_log_source(cfg)
-        if owui_tail is not None:
-            self.owui_tail = owui_tail
-            specs.append(("owui_log", owui_tail.collect, min(LOG_INTERVAL, cfg.interval)))
-        if cfg.openwebui_data is not None:
-            specs.append(("owui_store", OwuiStoreCollector(cfg.openwebui_data).collect, STORE_INTERVAL))
-        for name, collect, interval in specs:
-            poller = Poller(name, collect, self.on_sample, interval, on_error=on_error)
-            self.pollers[name] = poller
+        self.sources = build_sources(self.cfg, f"embedtop/{__version__}", lambda: self.store)
+        for source in self.sources:
+            poller = Poller(
+                source.name, source.collect, self.on_sample, source.interval, on_error=on_error, clock=self.clock
+            )
+            self.pollers[source.name] = poller
             poller.start()
-        if isinstance(tail, LogTail):
-            self._watch_log(tail.path)
+        if isinstance(self.sources.tail, LogTail):
+            self._watch_log(self.sources.tail.path)
 
     def _watch_log(self, path: Path) -> None:
         """Sleep until the log file changes (inotify on the event loop) instead of reading it every second."""
@@ -163,7 +145,7 @@ class TargetRun:
             poller.wake(LOG_GATHER_S)  # asleep: read now; while lines keep coming, the one-second cadence reads them
         if watch.lost:
             self._unwatch_log()
-            poller.interval = min(LOG_INTERVAL, self.cfg.interval)
+            poller.interval = fast
 
     def _unwatch_log(self) -> None:
         watch, self.log_watch = self.log_watch, None
@@ -193,24 +175,17 @@ class TargetRun:
         fast = min(LOG_INTERVAL, self.cfg.interval)
         poller.interval = fast if self.log_watch is None or pending else max(fast, LOG_IDLE_S)
 
-    async def _semantic(self) -> Any:
-        assert self.probe is not None
-        manual, self.semantic_manual = self.semantic_manual, False
-        return await self.probe.semantic(manual=manual)
-
     async def stop(self) -> None:
         self._closing = True
+        if self._stale_task is not None:
+            self._stale_task.cancel()
         if self.recorder is not None:
             self.recorder.close()
         for poller in self.pollers.values():
             await poller.stop()
-        for client in self._clients:
-            await client.aclose()
         self._unwatch_log()
-        if self.tail is not None:
-            await asyncio.to_thread(self.tail.close)
-        if self.owui_tail is not None:
-            await asyncio.to_thread(self.owui_tail.close)
+        if self.sources is not None:
+            await self.sources.aclose()
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
@@ -226,36 +201,49 @@ class TargetRun:
 
     def probe_now(self) -> bool:
         poller = self.pollers.get("probe")
-        if poller is None or self.probe is None:
+        if poller is None or self.sources is None:
             return False
-        self.probe.manual_next = True
+        self.sources.probe.manual_next = True
         poller.trigger()
         return True
 
     def semantic_now(self) -> bool:
         poller = self.pollers.get("semantic")
-        if poller is None:
+        if poller is None or self.sources is None:
             return False
-        self.semantic_manual = True
+        self.sources.semantic_manual = True
         poller.trigger()
         return True
 
-    def max_model_len(self) -> int | None:
+    def served_model(self) -> ModelInfo | None:
+        """The served model the probe asks for, as /v1/models lists it (else the first one listed)."""
         server = self.store.server
-        model = server.models[0] if server is not None and server.models else None
+        if server is None or not server.models:
+            return None
+        want = probe_model(self.store, self.cfg)
+        return next((m for m in server.models if m.id == want), server.models[0])
+
+    def max_model_len(self) -> int | None:
+        model = self.served_model()
         return model.max_model_len if model is not None else None
+
+    async def long_input(self) -> bool:
+        """Send the long-input probe (max_model_len + 64 words) and fold its answer in. False: not polling."""
+        if self.sources is None:
+            return False
+        self.on_sample(await self.sources.probe.long_input(self.max_model_len()))
+        return True
 
     def reset(self) -> None:
         """Start over with an empty store and checklist (a replay that seeks back)."""
         self.store = Store()
         self.checklist = ShownChecklist(self.cfg)
-        self.latest, self.results = [], []
-        self.view_dirty = self.log_dirty = True
+        self._listen()
 
     # ------------------------------------------------------------ samples
 
     def on_sample(self, sample: Any) -> None:
-        """Fold one sample in, judge the checklist once, and tell the UI when there is something to redraw."""
+        """Fold one sample in, judge the checklist once, and say so when there is something new to show."""
         if self._closing:
             return
         previous = self.store.log_batch
@@ -267,14 +255,22 @@ class TargetRun:
         if isinstance(sample, LogBatch):
             if self.live:
                 self._pace_log(sample)
-            if sample.lines:
-                self.log_dirty = True
-            elif previous is not None and (previous.error, previous.note) == (sample.error, sample.note):
+            if (
+                not sample.lines
+                and previous is not None
+                and (previous.error, previous.note)
+                == (
+                    sample.error,
+                    sample.note,
+                )
+            ):
                 return  # nothing new in the log: nothing to redraw
         quiet = isinstance(sample, OwuiLogBatch) and not sample.lines and owui_previous is not None
         if quiet and (owui_previous.error, owui_previous.note) == (sample.error, sample.note):
             return  # nothing new in Open WebUI's log either
-        self.view_dirty = True
+        self._changed(sample)
+
+    def _changed(self, sample: Any) -> None:
         if self.on_change is not None:
             self.on_change(self, sample)
 
@@ -289,18 +285,52 @@ class TargetRun:
 
     def recheck(self) -> bool:
         """Judge again with no new sample (time alone moved on: an input went stale). True: the verdict changed."""
-        before = [(r.id, r.status, r.summary) for r in self.latest]
+        before = [(r.id, r.status, r.summary) for r in self.results]
         self.evaluate()
-        if [(r.id, r.status, r.summary) for r in self.latest] == before:
-            return False
-        self.view_dirty = True
-        return True
+        return [(r.id, r.status, r.summary) for r in self.results] != before
 
     def evaluate(self) -> list[CheckResult]:
-        """One observation for the hysteresis. A replayed or frozen store (live=False) is judged at the time
-        of its newest sample."""
+        """One observation for the hysteresis, at the clock's time; a replayed or frozen store (live=False)
+        at the time of its newest sample."""
         store = self.store
-        newest = max((t for t in input_times(store).values() if t is not None), default=None)
-        now = time.time() if self.live or newest is None else newest
-        self.latest = self.checklist.update(store, now=now, paused=self.paused)
-        return self.latest
+        if self.live:
+            now = self.clock.time()
+        else:
+            now = max((t for t in input_times(store).values() if t is not None), default=self.clock.time())
+        results = self.checklist.update(store, now, paused=self.paused)
+        self._arm_stale_check()
+        return results
+
+    # ------------------------------------------------------------ time alone
+
+    @property
+    def next_recheck(self) -> float | None:
+        """When time alone judges the store again (an input's stale limit runs out), on the clock's wall time."""
+        return self._stale_due
+
+    def _arm_stale_check(self) -> None:
+        """Wake once when the oldest input turns stale (a stuck or paused poller sends no sample that would
+        show it): the verdict changes with time alone then, and nothing else would judge it again."""
+        if not self.live or self._closing:
+            return
+        now = self.clock.time()
+        due = min((d for d in self.stale_deadlines() if d > now), default=None)
+        if due == self._stale_due:
+            return
+        if self._stale_task is not None:
+            self._stale_task.cancel()
+            self._stale_task = None
+        self._stale_due = due
+        if due is not None:
+            with contextlib.suppress(RuntimeError):  # no running loop (a store judged before the app runs)
+                self._stale_task = asyncio.get_running_loop().create_task(
+                    self._stale_after(due - now + STALE_MARGIN_S), name=f"stale-{self.name}"
+                )
+
+    async def _stale_after(self, seconds: float) -> None:
+        await self.clock.sleep(seconds)
+        self._stale_task, self._stale_due = None, None
+        if self._closing:
+            return
+        if self.recheck():  # it arms the next wake-up
+            self._changed(None)

@@ -6,6 +6,8 @@ from __future__ import annotations
 from rich.cells import cell_len
 from rich.console import Group
 from rich.text import Text
+from textual.binding import Binding
+from textual.message import Message
 from textual.widgets import DataTable
 from textual.widgets.data_table import ColumnKey, RowKey
 
@@ -16,7 +18,32 @@ from tui.widgets.styles import status_text
 
 
 class Checklist(DataTable):
-    """Rows keyed by check id; cells are only touched when they change."""
+    """Rows keyed by check id; cells are only touched when they change. Moving the cursor says which check
+    is under it (`CheckHighlighted`), for the evidence panel beside it."""
+
+    BINDINGS = [  # DataTable's own cursor keys, with what they do here (the key help lists them)
+        Binding(
+            "up",
+            "cursor_up",
+            "Cursor up",
+            show=False,
+            key_display="↑ ↓",
+            tooltip="in the checklist: show another item's evidence and fix",
+        ),
+        Binding("down", "cursor_down", "Cursor down", show=False),
+    ]
+
+    class CheckHighlighted(Message):
+        """The cursor is on another check (None: the list is empty)."""
+
+        def __init__(self, checklist: Checklist, result: CheckResult | None) -> None:
+            super().__init__()
+            self.checklist = checklist
+            self.result = result
+
+        @property
+        def control(self) -> Checklist:
+            return self.checklist
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
@@ -60,6 +87,10 @@ class Checklist(DataTable):
         data[RowKey(key)][ColumnKey("summary")] = summary  # what update_cell does, then only this row
         self._update_count += 1
         self.refresh_row(index)
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.post_message(self.CheckHighlighted(self, self.result_at_cursor()))
 
     def result_at_cursor(self) -> CheckResult | None:
         if not self._last or self.row_count == 0:

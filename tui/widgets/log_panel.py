@@ -64,13 +64,20 @@ class LogPanel(ScrollView, can_focus=True):
     """Scrollable, foldable, filterable view of the log events."""
 
     BINDINGS = [
-        Binding("enter", "toggle", "Fold/unfold", show=False),
+        Binding(
+            "enter",
+            "toggle",
+            "Fold/unfold",
+            show=False,
+            key_display="enter",
+            tooltip="in the log: fold / unfold the traceback under the cursor",
+        ),
         Binding("up", "cursor(-1)", show=False),
         Binding("down", "cursor(1)", show=False),
         Binding("pageup", "cursor(-10)", show=False),
         Binding("pagedown", "cursor(10)", show=False),
         Binding("home", "home", show=False),
-        Binding("end", "follow", show=False),
+        Binding("end", "follow", show=False, tooltip="in the log: follow the tail again"),
     ]
 
     def __init__(self, **kwargs) -> None:

@@ -8,6 +8,7 @@ from rich.console import Group
 from rich.text import Text
 from textual.app import ComposeResult
 from textual.containers import Horizontal, Vertical
+from textual.message import Message
 from textual.widgets import DataTable
 
 from tui.rules.overview import OverviewRow
@@ -71,7 +72,19 @@ def render_changes(changes: list[tuple[str, Event]]) -> Group | Text:
 
 
 class OverviewTable(DataTable):
-    """One row per target, keyed by its index; Enter opens the target's tab."""
+    """One row per target, keyed by its index (from 1); Enter chooses the target (`TargetChosen`)."""
+
+    class TargetChosen(Message):
+        """Enter on a target's row: open it."""
+
+        def __init__(self, table: OverviewTable, index: int) -> None:
+            super().__init__()
+            self.table = table
+            self.index = index  # 0-based
+
+        @property
+        def control(self) -> OverviewTable:
+            return self.table
 
     def __init__(self, **kwargs) -> None:
         super().__init__(cursor_type="row", zebra_stripes=False, **kwargs)
@@ -92,6 +105,11 @@ class OverviewTable(DataTable):
                     for (label, _), cell in zip(COLUMNS, row_cells(i, row), strict=True):
                         self.update_cell(str(i), label, cell)
         self.rows_shown = list(rows)
+
+    def on_data_table_row_selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value:
+            self.post_message(self.TargetChosen(self, int(event.row_key.value) - 1))
 
     def selected(self) -> int | None:
         """Index (0-based) of the target under the cursor."""
@@ -137,6 +155,10 @@ class Overview(Vertical):
                 table.move_cursor(row=worst, animate=False)
         self.show_detail()
         self.query_one("#overview-changes", ScrollStatic).put(render_changes(changes))
+
+    def on_data_table_row_highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        self.show_detail()
 
     def show_detail(self) -> None:
         table = self.query_one(OverviewTable)

@@ -1,4 +1,4 @@
-"""How check statuses and log levels look: one place for the glyphs and colours."""
+"""How check statuses look: one place for the glyphs, words and colours (the dashboard and `embedtop check`)."""
 
 from __future__ import annotations
 
@@ -14,6 +14,14 @@ STATUS_LOOK: dict[Status, tuple[str, str]] = {
     Status.BLOCKED: ("… blocked", "dim"),
     Status.STALE: ("◷ stale", "yellow"),
 }
+
+
+SHORT_LABEL = {Status.BLOCKED: "… blkd"}  # a plain-text report's status column (`embedtop check`)
+
+
+def short_mark(status: Status) -> str:
+    """A status in plain text, six columns wide at least: "✔ pass", "? n/a ", "… blkd"."""
+    return SHORT_LABEL.get(status, STATUS_LOOK[status][0]).ljust(6)
 
 
 def status_text(status: Status) -> Text:

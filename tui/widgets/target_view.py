@@ -53,6 +53,7 @@ class TargetView(Vertical):
         super().__init__(**kwargs)
         self.cfg = cfg
         self._log_store: Store | None = None  # the store the log panel shows (held: identity, not id())
+        self._events: list = []  # the target's recent status changes, as last shown
 
     def compose(self) -> ComposeResult:
         with Horizontal(id="top"):
@@ -86,6 +87,7 @@ class TargetView(Vertical):
         """Redraw every panel (the caller batches the update). `shared_host`: other targets run on this host,
         so the GPU panel puts this target's GPUs first and dims the others' processes."""
         cfg = self.cfg
+        self._events = events
         self.query_one(ServerPanel).show(store, cfg)
         self.query_one(ProbePanel).show(store, cfg)
         own = target_processes(store, cfg) if shared_host else None
@@ -108,8 +110,8 @@ class TargetView(Vertical):
         self.retitle_log()
         return shown
 
-    def show_detail(self, events: list) -> None:
-        self.query_one(CheckDetail).show(self.query_one(Checklist).result_at_cursor(), events)
+    def on_checklist_check_highlighted(self, message: Checklist.CheckHighlighted) -> None:
+        self.query_one(CheckDetail).show(message.result, self._events)
 
     def toggle_chart(self, store: Store) -> None:
         chart, log = self.query_one(LatencyChart), self.query_one(LogPanel)
