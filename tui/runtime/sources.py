@@ -97,6 +97,7 @@ def build_sources(cfg: Config, agent: str, store: Callable[[], Store]) -> Source
     from tui.collectors.logcommand import log_source
     from tui.collectors.openwebui import OpenWebUICollector
     from tui.collectors.owuilog import owui_log_source
+    from tui.collectors.owuipg import PgvectorCollector
     from tui.collectors.owuistore import OwuiStoreCollector
     from tui.collectors.probe import ProbeCollector
     from tui.collectors.server import ServerCollector
@@ -130,4 +131,6 @@ def build_sources(cfg: Config, agent: str, store: Callable[[], Store]) -> Source
         specs.append(Source("owui_log", owui_tail.collect, min(LOG_INTERVAL, cfg.interval)))
     if cfg.openwebui_data is not None:
         specs.append(Source("owui_store", OwuiStoreCollector(cfg.openwebui_data).collect, STORE_INTERVAL))
+    if cfg.openwebui_pgvector_dsn:  # Open WebUI keeps one vector store: this one when both are given
+        specs.append(Source("owui_store", PgvectorCollector(cfg.openwebui_pgvector_dsn).collect, STORE_INTERVAL))
     return sources
