@@ -24,10 +24,10 @@ from tui.rules.result import CheckResult
 from tui.rules.shown import ShownChecklist, input_times, stale_limits
 from tui.runtime.poller import Poller
 from tui.runtime.sources import LOG_INTERVAL, Sources, build_sources
-from tui.samples import LogBatch, ModelInfo, OwuiLogBatch
+from tui.samples import LogBatch, OwuiLogBatch
 from tui.state.recording import Recorder
 from tui.state.store import Store
-from tui.state.target_facts import probe_model
+from tui.state.target_facts import served_model
 
 if TYPE_CHECKING:
     from tui.collectors.logtail import FileWatch
@@ -215,16 +215,9 @@ class TargetRun:
         poller.trigger()
         return True
 
-    def served_model(self) -> ModelInfo | None:
-        """The served model the probe asks for, as /v1/models lists it (else the first one listed)."""
-        server = self.store.server
-        if server is None or not server.models:
-            return None
-        want = probe_model(self.store, self.cfg)
-        return next((m for m in server.models if m.id == want), server.models[0])
-
     def max_model_len(self) -> int | None:
-        model = self.served_model()
+        """The context length of the served model the probe asks for (the long-input probe goes past it)."""
+        model = served_model(self.store, self.cfg)
         return model.max_model_len if model is not None else None
 
     async def long_input(self) -> bool:

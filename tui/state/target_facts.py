@@ -4,7 +4,7 @@ the probe asks for (and its weights' path), and the vector length expected of it
 from __future__ import annotations
 
 from tui.config import Config, implied_dims
-from tui.samples import ServerSample
+from tui.samples import ModelInfo, ServerSample
 from tui.state.store import Store
 
 
@@ -23,13 +23,20 @@ def probe_model(store: Store, cfg: Config) -> str | None:
     return ids[0] if ids else None
 
 
-def probe_root(store: Store, cfg: Config) -> str | None:
-    """The served weights' path (/v1/models `root`) of the model the probe asks for, when listed."""
+def served_model(store: Store, cfg: Config) -> ModelInfo | None:
+    """The served model this target is about, as /v1/models lists it: the one the probe asks for, else the
+    first listed (None before /v1/models answered)."""
     server = store.server
     if server is None or not server.models:
         return None
     want = probe_model(store, cfg)
-    return next((m.root for m in server.models if m.id == want), server.models[0].root)
+    return next((m for m in server.models if m.id == want), server.models[0])
+
+
+def probe_root(store: Store, cfg: Config) -> str | None:
+    """The served weights' path (/v1/models `root`) of the model the probe asks for, when listed."""
+    model = served_model(store, cfg)
+    return model.root if model is not None else None
 
 
 def expected_dims(store: Store, cfg: Config) -> tuple[int | None, str]:

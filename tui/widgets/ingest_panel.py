@@ -62,15 +62,10 @@ def render_ingest(store: Store, width: int = 40) -> Table:
 
 
 class IngestPanel(RenderPanel):
+    """Draws `render_ingest`: again only after a new server poll (rates, queue), log batch (bursts, errors)
+    or Open WebUI answer, or at a new width."""
+
     def show(self, store: Store) -> None:
-        ing = store.ingest
-        key = (
-            len(store.ingest_rates),
-            store.metrics.t if store.metrics else None,
-            ing.burst.requests if ing.burst else None,
-            len(ing.bursts),
-            sum(ing.totals.values()),
-            store.owui,
-            self.size.width,
-        )
+        counts = store.counts
+        key = (store, counts.server, counts.log, counts.owui, self.size.width)
         self.set(key, lambda: render_ingest(store, max(20, self.size.width - 2)))

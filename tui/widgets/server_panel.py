@@ -8,6 +8,7 @@ from rich.text import Text
 from tui.config import Config
 from tui.state import lifecycle
 from tui.state.store import Store
+from tui.state.target_facts import served_model
 from tui.widgets.format import hms
 from tui.widgets.panel import RenderPanel
 
@@ -89,7 +90,7 @@ def render_server(store: Store, cfg: Config) -> Table:
         grid.add_row("health", Text(f"200 OK · {ms:.0f} ms", style="bold green"))
     else:
         grid.add_row("health", Text(f"HTTP {s.health.status}", style="bold red"))
-    m = s.models[0] if s is not None and s.models else None
+    m = served_model(store, cfg)  # the model this target is about (the probe's)
     if s is not None and s.version:
         max_len = f" · ctx {m.max_model_len:,}" if m is not None and m.max_model_len else ""
         up = uptime(store)
@@ -130,18 +131,8 @@ def render_server(store: Store, cfg: Config) -> Table:
 
 
 class ServerPanel(RenderPanel):
-    """Draws `render_server` for the current state."""
+    """Draws `render_server` for the current state: again only after a new server poll or log batch."""
 
     def show(self, store: Store, cfg: Config) -> None:
-        state = store.log_state
-        key = (
-            store.server,
-            state.phase,
-            state.phase_since,
-            len(state.findings),
-            store.log_batch is None,
-            state.stats_t,
-            len(state.run.facts),
-            store.metrics,
-        )
-        self.set(key, lambda: render_server(store, cfg))
+        counts = store.counts  # what it reads: the server's answers (with /metrics) and the log's state
+        self.set((store, counts.server, counts.log), lambda: render_server(store, cfg))
