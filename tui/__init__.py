@@ -1,6 +1,8 @@
 """embedtop: a live terminal dashboard for a vLLM embedding server.
 
-The package is layered one way: collectors -> model (state) -> rules -> widgets.
+Data flows one way: collectors -> samples -> state -> rules -> widgets. The packages are layers, top to
+bottom: cli; app | headless | exporter | diagnose | demo; screens; widgets; runtime; rules;
+state | collectors; logs; config | samples | clock; settings (the import-linter contract in pyproject.toml).
 Nothing is imported eagerly here so that `embedtop --help` stays fast.
 """
 
