@@ -10,6 +10,7 @@ import sys
 import time
 from collections.abc import Iterator
 
+import psutil
 import pynvml
 import pytest
 
@@ -170,6 +171,14 @@ def spawn(argv: list[str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(argv, executable=sys.executable, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
 
+def _started(proc: subprocess.Popen[bytes]) -> bool:
+    """The child has exec'd its own program: /proc shows its argv (what the process scan reads)."""
+    try:
+        return psutil.Process(proc.pid).cmdline() == list(proc.args)  # type: ignore[arg-type]
+    except psutil.Error:
+        return False
+
+
 @pytest.fixture
 def vllm_like() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
     procs = {
@@ -193,7 +202,10 @@ def vllm_like() -> Iterator[dict[str, subprocess.Popen[bytes]]]:
         "worker": spawn(["VLLM::Worker", "-c", WATCH]),
         "other": spawn(["python3", "-c", WATCH, "not-vllm"]),
     }
-    time.sleep(0.3)
+    deadline = time.monotonic() + 10  # bounded: until each has exec'd (its own argv in /proc), not a fixed sleep
+    while not all(_started(p) for p in procs.values()):
+        assert time.monotonic() < deadline, "the stand-in processes did not start"
+        time.sleep(0.02)
     try:
         yield procs
     finally:
