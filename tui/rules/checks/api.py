@@ -10,6 +10,7 @@ from tui.rules.evidence import hms
 from tui.rules.result import CheckResult, Status
 from tui.samples import ErrorKind
 from tui.state import lifecycle
+from tui.state.target_facts import served_model
 
 
 @check("api.reachable", "API reachable", inputs=("server",))
@@ -148,8 +149,8 @@ def max_model_len(c: Judging) -> CheckResult:
         return c.blocked(reachable)
     if not s.models:
         return c.blocked(models)
-    model = next((m for m in s.models if cfg.model in (None, m.id)), s.models[0])
-    if model.max_model_len is None:
+    model = served_model(c.store, cfg)
+    if model is None or model.max_model_len is None:
         return c.result(Status.UNKNOWN, "/v1/models does not report max_model_len")
     n = model.max_model_len
     too_long = [f for f in c.store.log_state.findings_for(requests.id) if f.id == "request.too_long"]
