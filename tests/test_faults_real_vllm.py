@@ -232,7 +232,7 @@ async def test_wrong_served_model_name_and_bad_max_model_len(installed: None, tm
 
 async def test_api_server_sigkill_orphans_and_ui_stays_responsive(installed: None, tmp_path: Path) -> None:
     from tui.app import EmbedtopApp
-    from tui.screens import HelpScreen
+    from tui.screens.help import HelpScreen
 
     port, log = free_port(), tmp_path / "vllm.log"
     pid = start_vllm(port, log)
