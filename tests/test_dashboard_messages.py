@@ -60,7 +60,7 @@ async def test_help_lists_every_key_and_every_status() -> None:
             assert (key in text) if not key.isdigit() else "0 1-9" in text, binding
         rows = [keys for _, section in sections for keys, _ in section]
         assert rows == [
-            "p", "s", "l", "+ -", "g", "c", "space", "f", "v", "o", "0 1-9", "n > <", "?", "q",
+            "p", "s", "l", "+ -", "g", "i", "c", "space", "f", "v", "o", "0 1-9", "n > <", "?", "q",
             "tab", "↑ ↓", "enter", "end",
         ]  # fmt: skip
         assert "[ ]: previous / next" in text and "traceback under the cursor" in text

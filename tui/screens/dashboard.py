@@ -27,6 +27,7 @@ from tui.runtime.replay import play
 from tui.runtime.target import TargetRun
 from tui.runtime.watch import Watch
 from tui.screens.help import HelpScreen, key_rows
+from tui.screens.ingestion import IngestionScreen
 from tui.widgets.checklist import Checklist
 from tui.widgets.format import stamp
 from tui.widgets.log_panel import LogPanel
@@ -61,6 +62,12 @@ KEYS = [  # the dashboard's keys; the help screen lists them with their tooltips
     ),
     Binding("minus", "interval(2)", "Slower probes", show=False),
     Binding("g", "chart", "Graph/log", tooltip="latency graph in place of the log, and back"),
+    Binding(
+        "i",
+        "ingestion",
+        "Ingestion",
+        tooltip="the Ingestion screen: knowledge bases, documents and vLLM's side (i or escape: back)",
+    ),
     Binding("c", "copy_fix", "Copy fix", tooltip="copy the selected check's fix (OSC 52 clipboard)"),
     Binding("space", "pause", "Pause/resume", tooltip="pause / resume all polling"),
     Binding("f", "fault", "Next fault", tooltip="demo only: switch to the next fault scenario"),
@@ -170,7 +177,7 @@ class DashboardScreen(Screen[None]):
                 for i, view in enumerate(self.views):
                     with TargetPane(self._tab_label(i, None), i, id=f"tab-{i}"):
                         yield view
-        yield Footer()
+        yield Footer(show_command_palette=False)  # ctrl+p still opens it: the room goes to the keys
 
     def _tab_label(self, i: int, status: Status | None) -> Content:
         name = f"{i + 1} {self.targets[i].name}"  # plain text: a name is never read as markup
@@ -225,6 +232,9 @@ class DashboardScreen(Screen[None]):
 
     def on_target_changed(self, message: TargetChanged) -> None:
         self.changes += 1
+        shown = self.app.screen
+        if isinstance(shown, IngestionScreen) and shown.index == message.index:
+            shown.show()
         with self.app.batch_update():
             if message.index == self.active_index:
                 self._draw(message.index)
@@ -381,6 +391,11 @@ class DashboardScreen(Screen[None]):
         target = self._one("latency graph")
         if target is not None:
             self._view_of(target).toggle_chart(target.store)
+
+    def action_ingestion(self) -> None:
+        target = self._one("Ingestion screen")
+        if target is not None:
+            self.app.push_screen(IngestionScreen(target, self.targets.index(target)))
 
     def action_pause(self) -> None:
         self.watch.set_paused(not self.watch.paused)

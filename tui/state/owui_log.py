@@ -5,11 +5,14 @@ finding the line that last showed it, and whether Open WebUI succeeded since —
   cleared by a later `embeddings generated N for M items` (Open WebUI's embedding requests work again).
 - A vector-store width error is cleared only by a later `Linked file … to knowledge …` (a knowledge base took
   the new vectors) or `Reindexing completed`: embedding works in that case, the store refuses the vectors.
-Bounded: the parser keeps at most 50 findings, `last` one entry per catalog entry.
+Also each file's chunk count, from `added N items to collection file-<id>` (the Ingestion screen's chunks).
+Bounded: the parser keeps at most 50 findings, `last` one entry per catalog entry, `chunks` the latest files.
 """
 
 from __future__ import annotations
 
+import re
+from collections import OrderedDict
 from dataclasses import dataclass
 
 from tui.logs import owui
@@ -18,6 +21,8 @@ from tui.samples import OwuiLogBatch
 
 EMBEDDED = "embeddings generated"
 STORED = ("Linked file ", "Reindexing completed")
+ADDED_RE = re.compile(r"^added (\d+) items to collection file-([\w-]+)$")  # save_docs_to_vector_db, 0.9 → 0.12
+MAX_CHUNK_FILES = 500
 
 
 @dataclass(frozen=True)
@@ -68,6 +73,7 @@ class OwuiLogTracker:
         self.embedded_at = 0  # line number of the latest successful embedding
         self.stored_at = 0  # … of the latest knowledge-base link or completed reindex
         self.lines = 0
+        self.chunks: OrderedDict[str, int] = OrderedDict()  # file id → chunks stored in its collection (latest)
 
     def apply(self, batch: OwuiLogBatch) -> None:
         self.batch = batch
@@ -88,11 +94,23 @@ class OwuiLogTracker:
                 self.embedded_at = n
             elif line.msg.startswith(STORED):
                 self.stored_at = n
+            elif line.msg.startswith("added ") and ":index_file:" not in (line.src or ""):
+                self._added(line.msg)
             if line.level in ("DEBUG", "INFO"):
                 return
         hit = owui.match(line.msg)
         if hit is not None:
             self.last[hit[0].id] = Seen(line.text, n, line.ts, t_read)
+
+    def _added(self, msg: str) -> None:
+        """`added N items to collection file-<id>`: the file's chunks (index_file's one-item summary is not)."""
+        m = ADDED_RE.match(msg)
+        if m is None:
+            return
+        self.chunks[m[2]] = int(m[1])
+        self.chunks.move_to_end(m[2])
+        while len(self.chunks) > MAX_CHUNK_FILES:
+            self.chunks.popitem(last=False)
 
     def current(self, check: str) -> list[Current]:
         """The findings for `check` that no later success cleared, fails first."""

@@ -37,3 +37,15 @@ def spark(values: Sequence[float], width: int, top: float | None = None, spread:
         values = list(values)[-width:]
     last = len(BLOCKS) - 1
     return "".join(BLOCKS[min(last, int(v / top * last + 0.5))] for v in values)
+
+
+def span(seconds: float) -> str:
+    """A duration, short: "7 s", "12 min", "2 h 05", "3 d"."""
+    s = max(0.0, seconds)
+    if s < 100:
+        return f"{s:.0f} s"
+    if s < 6000:
+        return f"{s / 60:.0f} min"
+    if s < 172800:
+        return f"{s // 3600:.0f} h {s % 3600 // 60:02.0f}"
+    return f"{s / 86400:.0f} d"

@@ -7,6 +7,7 @@ from rich.text import Text
 
 from tui.config import Config
 from tui.state import lifecycle
+from tui.state.rates import ClientRates, client_rates
 from tui.state.store import Store
 from tui.state.target_facts import served_model
 from tui.widgets.format import hms
@@ -65,15 +66,15 @@ def uptime(store: Store) -> str:
     return f" · up {secs / 86400:.0f}d"
 
 
-def traffic_text(store: Store) -> Text:
-    """Client traffic from /metrics deltas over the last minute, our probes taken out."""
-    tr = store.traffic()
-    if tr is None:
+def traffic_text(rates: ClientRates) -> Text:
+    """Client traffic from /metrics deltas over the rates' window, our probes taken out (the same figures as
+    the Ingestion panel's)."""
+    if not rates.measured:
         return Text("rates after the second /metrics scrape", style="dim")
-    parts = [f"{tr.requests_per_s or 0:.1f} req/s", f"{tr.tokens_per_s or 0:,.0f} tok/s"]
-    if tr.e2e_p95 is not None:
-        parts.append(f"p95 ~{tr.e2e_p95 * 1000:.0f}ms")
-    return Text(" · ".join(parts))
+    parts = [f"{rates.requests_per_s or 0:.1f} req/s", f"{rates.tokens_per_s or 0:,.0f} tok/s"]
+    if rates.e2e_p95 is not None:
+        parts.append(f"p95 ~{rates.e2e_p95 * 1000:.0f}ms")
+    return Text(f"{rates.label}: " + " · ".join(parts))  # the window first: the row may be cut at the right
 
 
 def render_server(store: Store, cfg: Config) -> Table:
@@ -115,9 +116,10 @@ def render_server(store: Store, cfg: Config) -> Table:
             grid.add_row("loaded", Text(facts, style="dim"))
     metrics = store.metrics
     if metrics is not None and metrics.ok:
+        rates = client_rates(store)
         kv = f" · KV {metrics.kv_usage * 100:.1f} %" if metrics.kv_usage is not None else ""
-        grid.add_row("load", f"run {metrics.running or 0:.0f} · wait {metrics.waiting or 0:.0f}{kv}")
-        grid.add_row("traffic", traffic_text(store))
+        grid.add_row("load", f"run {rates.running or 0:.0f} · wait {rates.waiting or 0:.0f}{kv}")
+        grid.add_row("traffic", traffic_text(rates))
     elif metrics is not None:
         grid.add_row("metrics", Text(metrics.error or "", style="yellow"))
     elif state.stats is not None and store.log_batch is not None:
