@@ -385,6 +385,8 @@ async def test_demo_gpu_and_processes_follow_the_scenario(tmp_path: Path) -> Non
             await wait_for(pilot, lambda: all(statuses(app).get(k) == v for k, v in want.items()))
             worker = target.procs.pid("worker")
             assert f"pid {worker}" in app.targets[0].result("gpu.model_resident").summary
+            # The checks are judged as each sample arrives; the panel redraws on the TargetChanged that follows.
+            await wait_for(pilot, lambda: f"Worker {worker}" in plain(app.query_one(GpuPanel).render()))
             panel = plain(app.query_one(GpuPanel).render())
             assert "GPU0 H200" in panel and f"Worker {worker}" in panel
             target.set_scenario("engine-dead")
