@@ -21,8 +21,10 @@ import json
 import os
 import re
 import signal
+import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -351,6 +353,176 @@ async def test_real_openwebui_ingest_and_bad_base_url(tmp_path: Path) -> None:
         stop.set()
         with contextlib.suppress(Exception):
             await asyncio.wait_for(watcher, timeout=10)
+        if owui_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(owui_pid, signal.SIGTERM)
+            for _ in range(40):
+                try:
+                    os.kill(owui_pid, 0)
+                except ProcessLookupError:
+                    break
+                time.sleep(0.25)
+            else:
+                with contextlib.suppress(ProcessLookupError):
+                    os.kill(owui_pid, signal.SIGKILL)
+        subprocess.run(["bash", str(TOOLS / "stop.sh"), str(vllm_pid), "20"], capture_output=True, timeout=60)
+
+
+HOLD_PENDING_S = 3.0  # below Open WebUI's SQLite busy_timeout (5 s): the held update waits, it does not fail
+
+
+def hold_pending(db: Path, filename: str, locked: threading.Event, release: threading.Event) -> str:
+    """Hold Open WebUI's database busy from the moment `filename`'s row is committed (pending) until `release`:
+    its first update (→ processing) waits on the write lock, as it would behind a busy writer; readers (the files
+    list) go on. Open WebUI 0.12.4 keeps an upload pending about 10 ms otherwise (measured: the upload answered at
+    39 ms, processing from 54 ms), far inside any poll interval. Returns the status the row had once the lock was
+    taken: "pending" when the hold won the race with Open WebUI's update."""
+    conn = sqlite3.connect(db, timeout=0.5, isolation_level=None)
+    try:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            if conn.execute("SELECT 1 FROM file WHERE filename = ?", (filename,)).fetchone():
+                break
+            time.sleep(0.0005)
+        else:
+            return "never uploaded"
+        conn.execute("BEGIN IMMEDIATE")
+        row = conn.execute("SELECT data FROM file WHERE filename = ?", (filename,)).fetchone()
+        status = json.loads(row[0] or "{}").get("status", "") if row else ""
+        locked.set()
+        release.wait(HOLD_PENDING_S if status == "pending" else 0)
+        conn.execute("ROLLBACK")
+        return status
+    finally:
+        conn.close()
+
+
+async def test_real_clean_ingest_on_the_ingestion_screen(tmp_path: Path) -> None:
+    """(c) on the dashboard itself: a real Open WebUI 0.12.4 ingests a document through a real vLLM while the app
+    runs with its own collectors (the link, Open WebUI's log and data dir, vLLM's log); the Ingestion screen's row
+    for that document goes pending → processing → completed and shows its chunk count — each state read through
+    the pilot after the runtime's TargetChanged redraws, with bounded waits."""
+    from tui.app import EmbedtopApp
+    from tui.screens.ingestion import IngestionScreen
+    from tui.widgets.documents import DocumentTable
+
+    ensure_installed()
+    ensure_owui()
+    port = free_port()
+    vlog = tmp_path / "vllm.log"
+    started = subprocess.run(
+        ["bash", str(TOOLS / "start.sh"), str(port), str(vlog)], capture_output=True, text=True, timeout=360
+    )
+    assert started.returncode == 0, started.stderr[-2000:]
+    vllm_pid = int(started.stdout.strip().splitlines()[-1])
+    url = f"http://127.0.0.1:{port}"
+    owui_pid = None
+    try:
+        env = dict(os.environ, PARAS="6", KEEP_RUNNING="1", VLLM_LOG=str(vlog), TMPDIR=str(tmp_path))
+        proc = await asyncio.create_subprocess_exec(
+            "bash",
+            str(OWUI_TOOLS / "ingest-into-real-vllm.sh"),
+            f"{url}/v1",
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+        )
+        out = (await asyncio.wait_for(proc.communicate(), timeout=600))[0].decode(errors="replace")
+        m = re.search(r"open-webui left running: pid (\d+) on (\S+) \(API key (\S+)\)", out)
+        owui_pid = int(m.group(1)) if m else None
+        assert proc.returncode == 0 and m is not None, out[-3000:]
+        owui, key = m.group(2), m.group(3)
+        kb = re.search(r"knowledge base: (\S+)", out).group(1)
+        owui_log = Path(re.search(r"open-webui pid \d+, log (\S+)", out).group(1))
+        data = Path(re.search(r"work dir: (\S+)", out).group(1)) / "data"
+        cfg = Config(
+            url=url,
+            log=vlog,
+            model="Qwen3-Embedding-4B",
+            openwebui=owui,
+            openwebui_key=key,
+            openwebui_log=owui_log,
+            openwebui_data=data,
+        )
+        app = EmbedtopApp(cfg)
+        async with app.run_test(size=(120, 36)) as pilot:
+            target = app.targets[0]
+
+            async def until(cond, timeout: float, what: str) -> None:
+                deadline = time.monotonic() + timeout
+                while not cond():
+                    assert time.monotonic() < deadline, f"{what}: not within {timeout:.0f} s"
+                    await pilot.pause(0.05)
+
+            await until(lambda: target.store.owui is not None and target.store.owui.ok, 30, "Open WebUI's first answer")
+            await pilot.press("i")
+            screen = app.screen
+            assert isinstance(screen, IngestionScreen)
+            table = screen.query_one(DocumentTable)
+            seen: list[str] = []
+
+            def row(fid: str):
+                return next((r for r in table.rows_shown if r.file.id == fid), None)
+
+            def note(fid: str) -> bool:
+                r = row(fid)
+                if r is not None and (not seen or seen[-1] != r.file.status):
+                    seen.append(r.file.status)
+                return r is not None
+
+            doc = "\n\n".join(
+                f"Section {i}. The tug crew checks the mooring lines at dawn, logs the tide height in the harbour "
+                f"book and radios the pilot boat before the ferry leaves berth {i}." * 3
+                for i in range(90)
+            )
+            auth = {"Authorization": f"Bearer {key}"}
+            async with httpx.AsyncClient(base_url=owui, headers=auth, timeout=60, trust_env=False) as c:
+
+                async def upload(name: str) -> tuple[str, str]:
+                    """Upload `name`, held pending; the id and the status the hold found."""
+                    locked, release = threading.Event(), threading.Event()
+                    held = asyncio.create_task(
+                        asyncio.to_thread(hold_pending, data / "webui.db", name, locked, release)
+                    )
+                    r = await c.post(
+                        "/api/v1/files/",
+                        files={"file": (name, doc.encode(), "text/plain")},
+                        data={"metadata": json.dumps({"knowledge_id": kb})},
+                    )
+                    assert r.status_code == 200, r.text
+                    fid = r.json()["id"]
+                    await until(lambda: locked.is_set() or held.done(), 20, "the hold")
+                    seen.clear()
+                    if not held.done():  # held pending: the link's next answer shows it
+                        shows = screen.shows
+                        target.pollers["openwebui"].trigger()
+                        await until(lambda: screen.shows > shows and note(fid), 10, "the row after the trigger")
+                    release.set()
+                    return fid, await held
+
+                for attempt in range(3):  # the hold may lose its ~10 ms race with Open WebUI's update: again
+                    fid, at_hold = await upload(f"clean-ingest-{attempt}.txt")
+                    if at_hold == "pending" and seen[:1] == ["pending"]:
+                        break
+                    await until(lambda: note(fid) and seen[-1] in ("completed", "failed"), 240, "the earlier try")  # noqa: B023
+                else:
+                    pytest.fail(f"could not hold an upload pending in 3 tries (saw {seen})")
+
+                await until(lambda: note(fid) and seen[-1] in ("completed", "failed"), 300, "completed")
+                await until(lambda: (r := row(fid)) is not None and r.chunks is not None, 30, "its chunk count")
+            done = row(fid)
+            assert done is not None
+            assert seen == ["pending", "processing", "completed"], seen
+            assert done.chunks is not None and done.chunks >= 90, done.chunks  # its own collection's chunks
+            assert done.requests is not None and done.requests >= 2 * done.chunks  # both passes reached vLLM
+            assert done.duration_s is not None and not done.file.error
+            kb_row = next(k for k in target.store.owui.knowledge if k.id == kb)
+            assert kb_row.completed >= 2 and kb_row.failed == 0 and kb_row.in_flight == 0, kb_row
+            shots = os.environ.get("EMBEDTOP_SHOTS")  # screenshots/make_screenshots.py --real keeps this one
+            app.save_screenshot(filename="ingestion-real.svg", path=shots or str(tmp_path))
+            text = app.export_screenshot()
+            assert key not in text and "completed" in text and f"{done.chunks}" in text
+    finally:
         if owui_pid is not None:
             with contextlib.suppress(ProcessLookupError):
                 os.kill(owui_pid, signal.SIGTERM)

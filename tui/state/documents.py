@@ -30,7 +30,7 @@ class DocumentRow:
     chunks: int | None  # stored in its own collection (Open WebUI's log); None: not known
     age_s: float | None  # since the upload, as of the Open WebUI answer (None: no upload time)
     duration_s: float | None  # upload → done (completed / failed only)
-    requests: int | None  # client embedding requests vLLM saw while it was in flight (None: no vLLM log)
+    requests: int | None  # client embedding requests vLLM saw while it was in flight (None: no vLLM log, or before)
     progress: float | None  # 0–1 while in flight, when the chunk count tells how many requests it needs
 
     @property
@@ -61,8 +61,10 @@ def server_dims(store: Store) -> int | None:
 
 
 def _requests(store: Store, start: float, end: float) -> int | None:
-    """Client embedding requests (good or not) vLLM's access log showed in [start, end + LOG_LAG_S]."""
-    if store.log_batch is None:
+    """Client embedding requests (good or not) vLLM's access log showed in [start, end + LOG_LAG_S]; None without
+    the log, or for a file done before embedtop watched (the log's backlog is not timed)."""
+    since = store.ingest.since
+    if store.log_batch is None or since is None or end < since:
         return None
     n = 0
     for r in reversed(store.ingest.recent):

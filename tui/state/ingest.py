@@ -59,6 +59,7 @@ class IngestTracker:
         self.bursts: deque[Burst] = deque(maxlen=20)
         self.last_e2e: tuple[float, float] | None = None
         self.waiting: float = 0.0
+        self.since: float | None = None  # the first tick: requests before it were never timed (the log's backlog)
 
     def on_access(self, line: LogLine, t: float) -> None:
         if line.ours or line.path is None or line.status is None or line.method != "POST":
@@ -86,6 +87,8 @@ class IngestTracker:
 
     def tick(self, now: float) -> None:
         """Close the burst once the clients have been quiet for IDLE_S and nothing is queued."""
+        if self.since is None:
+            self.since = now
         burst = self.burst
         if burst is None or now - burst.last < IDLE_S or self.waiting > 0:
             return

@@ -40,8 +40,8 @@ def client_rows(store: Store, width: int = 40) -> list[tuple[str, Text]]:
     burst = ing.burst
     if burst is not None:
         err = sum(burst.errors.values())
-        style = "red" if err else "green"
-        rows.append(("burst", Text(f"since {hms(burst.start)} · {burst.ok} ok · {err} err", style=style)))
+        text = f"since {hms(burst.start)} · {burst.ok} ok" + (f" · {err} err" if err else "")
+        rows.append(("burst", Text(text, style="red" if err else "green")))
     for b in list(ing.bursts)[-2:][::-1]:
         mean = f" · {b.mean_latency_s:.1f} s/req" if b.mean_latency_s is not None else ""
         err = sum(b.errors.values())
