@@ -1,14 +1,19 @@
 """Regenerate screenshots/: the real app, headless, against the real demo target on 127.0.0.1.
 
-    .venv/bin/python screenshots/make_screenshots.py
+    .venv/bin/python screenshots/make_screenshots.py          # every scene below
+    .venv/bin/python screenshots/make_screenshots.py --real   # + ingestion-real: a real Open WebUI and vLLM
 
 Writes an SVG per scene (App.save_screenshot) and a PNG next to it with rsvg-convert
-(`apt-get install librsvg2-bin fonts-firacode`; the xml:space patch keeps leading blanks).
+(`apt-get install librsvg2-bin fonts-firacode`; the xml:space patch keeps leading blanks). The Ingestion screen
+(`i`) is shot from the fixed store of its tests (tests/frozen_ingest.py: three knowledge bases, a document in each
+state; the demo target simulates Open WebUI's requests to vLLM, not Open WebUI's API), and with `--real` from the
+real scenario (c) (tests/test_openwebui_e2e.py, about 70 s plus installs into ~/.cache/embedtop).
 """
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
 import subprocess
 import sys
@@ -22,6 +27,7 @@ from tui.demo.fake_nvml import FakeNvml
 from tui.demo.target import H200, DemoTarget
 
 OUT = Path(__file__).resolve().parent
+ROOT = OUT.parent
 SIZE = (120, 36)
 
 
@@ -105,6 +111,31 @@ async def shoot_multi() -> list[Path]:
     return shots
 
 
+async def shoot_ingestion() -> list[Path]:
+    """The Ingestion screen from the fixed store of its tests, at 120×36 and 80×24."""
+    sys.path.insert(0, str(ROOT))
+    from tests.frozen_ingest import ingest_app
+
+    shots = []
+    for name, size in (("ingestion", SIZE), ("ingestion-80x24", (80, 24))):
+        app = ingest_app()
+        async with app.run_test(size=size) as pilot:
+            await pilot.pause()
+            await pilot.press("i")
+            await pilot.pause()
+            app.save_screenshot(filename=f"{name}.svg", path=str(OUT))
+        shots.append(OUT / f"{name}.svg")
+    return shots
+
+
+def shoot_real_ingestion() -> Path:
+    """Scenario (c) for real: the test saves the Ingestion screen once the document is completed."""
+    test = "tests/test_openwebui_e2e.py::test_real_clean_ingest_on_the_ingestion_screen"
+    env = dict(os.environ, EMBEDTOP_SHOTS=str(OUT))
+    subprocess.run([sys.executable, "-m", "pytest", "-q", "-m", "real", test], cwd=ROOT, env=env, check=True)
+    return OUT / "ingestion-real.svg"
+
+
 def to_png(svg: Path) -> None:
     if not shutil.which("rsvg-convert"):
         print("rsvg-convert missing: apt-get install librsvg2-bin fonts-firacode", file=sys.stderr)
@@ -124,7 +155,11 @@ def main() -> None:
         svg = asyncio.run(shoot(name, fault))
         to_png(svg)
         print(svg, svg.with_suffix(".png"))
-    for svg in asyncio.run(shoot_multi()):
+    for svg in asyncio.run(shoot_multi()) + asyncio.run(shoot_ingestion()):
+        to_png(svg)
+        print(svg, svg.with_suffix(".png"))
+    if "--real" in sys.argv[1:]:
+        svg = shoot_real_ingestion()
         to_png(svg)
         print(svg, svg.with_suffix(".png"))
 

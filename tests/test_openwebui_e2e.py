@@ -6,6 +6,8 @@ base URL without /v1 and client.base_url must turn red with the fix; then at a p
 the same port and name serving another width (a tiny random-weight Qwen3: 128 dims; the knowledge base holds 384):
 after only a query (a': nothing fails loudly) `check --json --openwebui-data` fails client.dimensions from the
 stored collection width, and after an upload (a) Open WebUI's log has the width error with both widths.
+(c) on the dashboard itself: `test_real_clean_ingest_on_the_ingestion_screen` runs the app against a fresh pair and
+reads a document's row on the Ingestion screen going pending → processing → completed with its chunk count.
 
 Slow (about 2 minutes, plus one-time installs of ~80 s for vLLM and ~70 s for Open WebUI into ~/.cache/embedtop,
 done here when missing; a failed install fails the test). Marked `real`: EMBEDTOP_SKIP_REAL=1 leaves it out with
