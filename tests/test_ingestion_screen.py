@@ -278,3 +278,22 @@ def test_chunk_counts_come_from_open_webuis_log() -> None:
     for line in (CAPTURES / "openwebui-real-vllm" / "ingest" / "owui.log").read_text().splitlines():
         tracker.feed(line)
     assert dict(tracker.chunks) == {"bdd2d0e4-fcea-439b-959f-98bb863bd824": 72}
+
+
+async def test_help_on_the_ingestion_screen_lists_its_keys() -> None:
+    from tui.screens.help import HelpScreen, help_text
+
+    app = ingest_app()
+    async with app.run_test(size=(120, 36)) as pilot:
+        await open_ingestion(pilot)
+        await pilot.press("question_mark")
+        await pilot.pause()
+        assert isinstance(app.screen, HelpScreen)
+        text = help_text(app.screen.sections).plain
+        assert "back to the dashboard" in text and "whole error" in text
+        await pilot.press("escape")
+        await pilot.pause()
+        assert isinstance(app.screen, IngestionScreen)
+        await pilot.press("escape")
+        await pilot.pause()
+        assert app.screen is app.dashboard

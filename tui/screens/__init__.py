@@ -1,1 +1,2 @@
-"""The screens: the dashboard (layout, keys, redraws) and the key help, drawn from the dashboard's bindings."""
+"""The screens: the dashboard (layout, keys, redraws), the Ingestion screen (`i`) and the key help, drawn from the
+bindings."""

@@ -9,6 +9,7 @@ or a replay reads the same on any day.
 
 from __future__ import annotations
 
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -60,19 +61,14 @@ def server_dims(store: Store) -> int | None:
     return next((p.dims for p in reversed(store.probes) if p.ok and p.dims), None)
 
 
-def _requests(store: Store, start: float, end: float) -> int | None:
+def _requests(store: Store, times: list[float], start: float, end: float) -> int | None:
     """Client embedding requests (good or not) vLLM's access log showed in [start, end + LOG_LAG_S]; None without
-    the log, or for a file done before embedtop watched (the log's backlog is not timed)."""
+    the log, or for a file done before embedtop watched (the log's backlog is not timed). `times`: the requests'
+    times, in order."""
     since = store.ingest.since
     if store.log_batch is None or since is None or end < since:
         return None
-    n = 0
-    for r in reversed(store.ingest.recent):
-        if r.t < start:
-            break
-        if r.t <= end + LOG_LAG_S:
-            n += 1
-    return n
+    return bisect_right(times, end + LOG_LAG_S) - bisect_left(times, start)
 
 
 def _progress(f: OwuiFile, chunks: int | None, requests: int | None) -> float | None:
@@ -92,12 +88,13 @@ def document_rows(store: Store) -> list[DocumentRow]:
     names = {k.id: k.name for k in owui.knowledge}
     files = {f.id: f for f in (*owui.in_flight, *owui.files)}
     chunks = store.owui_log.chunks
+    times = [r.t for r in store.ingest.recent]  # read in order: sorted
     rows = []
     for f in sorted(files.values(), key=lambda f: (f.created or f.updated, f.name), reverse=True):
         start = f.created or f.updated
         done = f.status not in IN_FLIGHT and f.status != ""
         end = f.updated if done else owui.t
-        requests = _requests(store, start, end) if start else None
+        requests = _requests(store, times, start, end) if start else None
         n = chunks.get(f.id)
         rows.append(
             DocumentRow(
