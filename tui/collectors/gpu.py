@@ -12,7 +12,9 @@ NVML numbers devices in PCI bus order; `--gpu` / CUDA_VISIBLE_DEVICES pick which
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
+import sys
 import time
 from collections.abc import Callable
 from typing import Any
@@ -70,6 +72,20 @@ def select_devices(count: int, uuids: list[str | None], wanted: str | None) -> t
     return picked, note
 
 
+def _no_nvml_library() -> bool:
+    """True when nvidia-ml-py is installed but the NVML library it loads on Linux (`libnvidia-ml.so.1`, the
+    driver's) cannot be loaded: its nvmlInit would raise NVMLError_LibraryNotFound."""
+    if not sys.platform.startswith("linux") or importlib.util.find_spec("pynvml") is None:
+        return False
+    import ctypes
+
+    try:
+        ctypes.CDLL("libnvidia-ml.so.1")
+    except OSError:
+        return True
+    return False
+
+
 class NvmlCollector:
     """Reads the GPUs through NVML; `nvml` may be a faithful fake module (tui.demo.fake_nvml)."""
 
@@ -83,6 +99,12 @@ class NvmlCollector:
         self._gpus = gpus if gpus is not None else os.environ.get("CUDA_VISIBLE_DEVICES") or None
 
     def _init(self) -> None:
+        if self._nvml is None and _no_nvml_library():
+            # What nvmlInit would say (pynvml loads this same library first), without importing the 8000-line
+            # bindings (~1.6 MB) into a dashboard on a host without a driver.
+            self._reason = "NVML: not available on this host (NVML Shared Library Not Found)"
+            self._fix = NO_DRIVER_FIX
+            return
         if self._nvml is None:
             try:
                 import warnings
