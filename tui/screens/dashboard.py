@@ -41,10 +41,8 @@ REPLAY_ACTIONS = {"replay_next", "replay_seek"}
 TARGET_ACTIONS = {"tab", "cycle"}
 
 KEYS = [  # the dashboard's keys; the help screen lists them with their tooltips
-    Binding("p", "probe", "Probe now", tooltip="send a probe embedding now"),
-    Binding(
-        "s", "semantic", "Semantic probe", tooltip="semantic probe now: a query (Qwen3 instruct form) and two documents"
-    ),
+    Binding("p", "probe", "Probe", tooltip="send a probe embedding now"),
+    Binding("s", "semantic", "Semantic", tooltip="semantic probe now: a query (Qwen3 instruct form) and two documents"),
     Binding(
         "l",
         "long_input",
@@ -61,7 +59,7 @@ KEYS = [  # the dashboard's keys; the help screen lists them with their tooltips
         tooltip="probe more / less often (2 s … 300 s)",
     ),
     Binding("minus", "interval(2)", "Slower probes", show=False),
-    Binding("g", "chart", "Graph/log", tooltip="latency graph in place of the log, and back"),
+    Binding("g", "chart", "Graph", tooltip="latency graph in place of the log, and back"),
     Binding(
         "i",
         "ingestion",
@@ -69,9 +67,9 @@ KEYS = [  # the dashboard's keys; the help screen lists them with their tooltips
         tooltip="the Ingestion screen: knowledge bases, documents and vLLM's side (i or escape: back)",
     ),
     Binding("c", "copy_fix", "Copy fix", tooltip="copy the selected check's fix (OSC 52 clipboard)"),
-    Binding("space", "pause", "Pause/resume", tooltip="pause / resume all polling"),
-    Binding("f", "fault", "Next fault", tooltip="demo only: switch to the next fault scenario"),
-    Binding("v", "log_filter", "Log level", tooltip="log: cycle the level filter (all → warnings+errors → errors)"),
+    Binding("space", "pause", "Pause", tooltip="pause / resume all polling"),
+    Binding("f", "fault", "Fault", tooltip="demo only: switch to the next fault scenario"),
+    Binding("v", "log_filter", "Level", tooltip="log: cycle the level filter (all → warnings+errors → errors)"),
     Binding(
         "o",
         "log_ours",
