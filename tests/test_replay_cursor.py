@@ -27,14 +27,6 @@ def test_several_recordings_share_one_clock() -> None:
     assert cursor.changes == [12.0, 31.0]
 
 
-def test_a_recording_keeps_its_own_order_when_a_sample_taken_earlier_arrived_later() -> None:
-    """A probe stamped when it was sent (10.0) that answered after a log batch read at 10.5 was judged after
-    it live: the replay hands them out in the recording's order, not re-sorted by time."""
-    live = [(10.5, "LogBatch", "log"), (10.0, "ProbeSample", "probe"), (11.0, "ServerSample", "server")]
-    cursor = ReplayCursor([live, B])
-    assert [cursor.step() for _ in range(5)] == [(0, "log"), (0, "probe"), (0, "server"), (1, "b1"), (1, "b2")]
-
-
 def test_seek_forward_folds_everything_up_to_the_time() -> None:
     cursor = ReplayCursor([A, B])
     assert cursor.seek(15.0) == Seek(False, [(0, "a1"), (1, "b1")]) and cursor.t == 11.0

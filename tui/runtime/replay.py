@@ -9,7 +9,6 @@ paces them on a clock at the recording's own speed (÷ `speed`).
 
 from __future__ import annotations
 
-import heapq
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -37,10 +36,10 @@ class ReplayCursor:
         if recordings and isinstance(recordings[0], tuple):
             recordings = [recordings]  # type: ignore[list-item]
         each: list[Sequence[Record]] = list(recordings)  # type: ignore[arg-type]
-        # Each recording in its own order (the order the live run judged its samples in: a sample's time is
-        # when it was taken, and one taken earlier can arrive later), the recordings interleaved by time.
-        streams = [[(t, i, s) for t, kind, s in recs if kind != "transition"] for i, recs in enumerate(each)]
-        self.samples: list[tuple[float, int, Any]] = list(heapq.merge(*streams, key=lambda x: x[0]))
+        self.samples: list[tuple[float, int, Any]] = sorted(
+            ((t, i, s) for i, recs in enumerate(each) for t, kind, s in recs if kind != "transition"),
+            key=lambda x: x[0],
+        )
         self.changes: list[float] = sorted(t for recs in each for t, kind, _ in recs if kind == "transition")
         self.targets = len(each)
         self.pos = 0  # the index of the next sample
