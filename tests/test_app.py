@@ -91,6 +91,10 @@ async def test_scenario_shows_right_checks(scenario: str, tmp_path: Path) -> Non
         async with app.run_test(size=(120, 36)) as pilot:
             await wait_for(pilot, lambda: all(statuses(app).get(k) == v for k, v in expected.items()))
             table = app.query_one(Checklist)
+            # The table redraws on the TargetChanged that follows the sample the checks were judged on.
+            await wait_for(
+                pilot, lambda: all(str(table.get_cell(k, "status")) == STATUS_LOOK[v][0] for k, v in expected.items())
+            )
             for check_id, status in expected.items():
                 assert str(table.get_cell(check_id, "status")) == STATUS_LOOK[status][0]
             # The detail panel follows the worst item: a red or yellow one shows its fix.
