@@ -14,6 +14,7 @@ from types import ModuleType
 from typing import TYPE_CHECKING, Any
 
 from tui.clock import SYSTEM, Clock
+from tui.runtime import poller as polling
 from tui.runtime.poller import Poller
 from tui.runtime.sources import Source
 from tui.samples import GpuSample, ServerSample
@@ -90,15 +91,10 @@ class HostRun:
             self.scan.rescan()
 
     def set_paused(self, paused: bool) -> None:
-        for poller in self.pollers.values():
-            if paused:
-                poller.pause()
-            else:
-                poller.resume()
+        polling.set_paused(self.pollers.values(), paused)
 
     def trigger(self) -> None:
-        for poller in self.pollers.values():
-            poller.trigger()
+        polling.trigger(self.pollers.values())
 
     async def close(self) -> None:
         for poller in self.pollers.values():

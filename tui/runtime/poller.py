@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
 from tui.clock import SYSTEM, Clock
@@ -140,3 +140,18 @@ class Poller:
         while True:
             await self.poll_once()
             await self._wait_next()
+
+
+def set_paused(pollers: Iterable[Poller], paused: bool) -> None:
+    """Pause or resume every poller of a group (a target's, the host's)."""
+    for poller in pollers:
+        if paused:
+            poller.pause()
+        else:
+            poller.resume()
+
+
+def trigger(pollers: Iterable[Poller]) -> None:
+    """Poll every one of a group now."""
+    for poller in pollers:
+        poller.trigger()

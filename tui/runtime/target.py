@@ -22,6 +22,7 @@ from tui.clock import SYSTEM, Clock
 from tui.config import Config
 from tui.rules.result import CheckResult
 from tui.rules.shown import ShownChecklist, input_times, stale_limits
+from tui.runtime import poller as polling
 from tui.runtime.poller import Poller
 from tui.runtime.sources import LOG_INTERVAL, Sources, build_sources
 from tui.samples import LogBatch, OwuiLogBatch
@@ -189,15 +190,10 @@ class TargetRun:
 
     def set_paused(self, paused: bool) -> None:
         self.paused = paused
-        for poller in self.pollers.values():
-            if paused:
-                poller.pause()
-            else:
-                poller.resume()
+        polling.set_paused(self.pollers.values(), paused)
 
     def trigger_all(self) -> None:
-        for poller in self.pollers.values():
-            poller.trigger()
+        polling.trigger(self.pollers.values())
 
     def probe_now(self) -> bool:
         poller = self.pollers.get("probe")
